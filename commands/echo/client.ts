@@ -1,0 +1,346 @@
+/**
+ * The echo client: sends probes to an echo server, verifies every reply byte for byte
+ * and reports like `ping` (SPEC, `sockit echo`, client).
+ *
+ * @module
+ */
+
+import type { Address } from "../../lib/address.ts";
+import { formatAddress, formatNetAddr } from "../../lib/address.ts";
+import { formatDuration, formatElapsed } from "../../lib/duration.ts";
+import { ExitCode, isTimeout, netError, TimeoutError } from "../../lib/errors.ts";
+import type { Io } from "../../lib/io.ts";
+import { dial, openUdp } from "../../lib/net.ts";
+import type { Output } from "../../lib/output.ts";
+import { isDisconnect } from "../../lib/server.ts";
+import type { Tracer } from "../../lib/trace.ts";
+
+/** What the client was asked to do. */
+export interface ProbePlan {
+  to: Address;
+  count: number;
+  /** Makes the payload of probe `seq` (fresh random bytes, or the `--message`). */
+  payload: (seq: number) => Uint8Array;
+  interval: number;
+  timeout: number;
+  udp: boolean;
+}
+
+/** The result of one probe. */
+export interface Probe {
+  seq: number;
+  bytes: number;
+  status: "ok" | "mismatch" | "lost";
+  rttMs?: number;
+  /** For a mismatch: the first byte that differs. */
+  firstDiff?: { offset: number; sent: number; got: number | undefined };
+}
+
+/** Round-trip statistics over the probes that came back intact. */
+export interface RttSummary {
+  min: number;
+  avg: number;
+  max: number;
+  p99: number;
+}
+
+/**
+ * min/avg/max/p99 (nearest rank) of round trips, or undefined for none.
+ *
+ * @example
+ * ```ts
+ * rttSummary([1, 2, 3]); // { min: 1, avg: 2, max: 3, p99: 3 }
+ * ```
+ */
+export function rttSummary(rtts: number[]): RttSummary | undefined {
+  if (rtts.length === 0) return undefined;
+  const sorted = [...rtts].sort((a, b) => a - b);
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  return {
+    min: sorted[0],
+    avg: sum / sorted.length,
+    max: sorted[sorted.length - 1],
+    p99: sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)],
+  };
+}
+
+/**
+ * Where `got` first differs from `sent`, or undefined when they are equal.
+ *
+ * @example
+ * ```ts
+ * firstDifference(new Uint8Array([1, 2]), new Uint8Array([1, 3])); // { offset: 1, sent: 2, got: 3 }
+ * ```
+ */
+export function firstDifference(
+  sent: Uint8Array,
+  got: Uint8Array,
+): { offset: number; sent: number; got: number | undefined } | undefined {
+  const n = Math.min(sent.length, got.length);
+  for (let i = 0; i < n; i++) {
+    if (sent[i] !== got[i]) return { offset: i, sent: sent[i], got: got[i] };
+  }
+  if (sent.length !== got.length) return { offset: n, sent: sent[n], got: got[n] };
+  return undefined;
+}
+
+/** Something that sends one probe's payload and returns the reply, or throws. */
+interface Exchanger {
+  exchange(payload: Uint8Array, timeout: number): Promise<Uint8Array>;
+  close(): void;
+}
+
+/** TCP: write the payload, read exactly as many bytes back. */
+function tcpExchanger(conn: Deno.TcpConn, where: string, trace?: Tracer): Exchanger {
+  const buf = new Uint8Array(64 * 1024);
+  let closed = false;
+  return {
+    async exchange(payload, timeout) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // A timed-out read cannot be cancelled, only abandoned by closing the connection,
+      // which the caller does: a late reply would otherwise be read as the next one's.
+      const expired = new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new DOMException("timeout", "TimeoutError")), timeout)
+      );
+      try {
+        return await Promise.race([roundTrip(payload), expired]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    },
+  };
+
+  async function roundTrip(payload: Uint8Array): Promise<Uint8Array> {
+    let written = 0;
+    while (written < payload.length) written += await conn.write(payload.subarray(written));
+    trace?.("write", where, payload);
+    const reply = new Uint8Array(payload.length);
+    let got = 0;
+    while (got < payload.length) {
+      const n = await conn.read(buf.subarray(0, Math.min(buf.length, payload.length - got)));
+      if (n === null) return reply.subarray(0, got); // the server closed: short reply
+      trace?.("read", where, buf.subarray(0, n));
+      reply.set(buf.subarray(0, n), got);
+      got += n;
+    }
+    return reply;
+  }
+}
+
+/** Options of {@linkcode runProbes}. */
+export interface ProbeOptions {
+  io: Io;
+  out: Output;
+  trace?: Tracer;
+}
+
+/**
+ * Runs the probes of `plan` and prints a line per probe and a summary; returns the exit
+ * code: 0 when every probe came back intact, 1 for any loss or mismatch, 5 when nothing
+ * at all came back, 130 when interrupted.
+ *
+ * @throws {SockitError} exit 3, 4 or 5 when the host does not resolve, the connection
+ * is refused, or connecting times out.
+ */
+export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise<number> {
+  const { io, out, trace } = options;
+  const interrupted = new AbortController();
+  const unsubscribe = io.onSignal(() => interrupted.abort());
+  const probes: Probe[] = [];
+  let closedEarly: string | undefined;
+  try {
+    const transport = plan.udp ? "udp" : "tcp";
+    const exchanger = await connect(plan, io, interrupted.signal, trace);
+    const where = formatAddress(plan.to);
+    out.result(
+      "start",
+      { transport, to: where, count: plan.count },
+      `ECHO ${where} (${transport}): ${plan.count} probe${plan.count === 1 ? "" : "s"}`,
+    );
+    try {
+      for (let seq = 1; seq <= plan.count && !interrupted.signal.aborted; seq++) {
+        if (seq > 1 && plan.interval > 0) await pause(plan.interval, interrupted.signal);
+        if (interrupted.signal.aborted) break;
+        const payload = plan.payload(seq);
+        const began = performance.now();
+        let probe: Probe;
+        try {
+          const reply = await exchanger.exchange(payload, plan.timeout);
+          const rttMs = performance.now() - began;
+          const firstDiff = firstDifference(payload, reply);
+          probe = firstDiff
+            ? { seq, bytes: reply.length, status: "mismatch", rttMs, firstDiff }
+            : { seq, bytes: reply.length, status: "ok", rttMs };
+          if (!plan.udp && reply.length < payload.length) {
+            closedEarly = "the server closed the connection";
+          }
+        } catch (err) {
+          if (!isTimeout(err) && !isDisconnect(err)) {
+            throw netError(err, {
+              op: "read",
+              transport,
+              address: where,
+            });
+          }
+          probe = { seq, bytes: 0, status: "lost" };
+          if (!plan.udp) {
+            closedEarly = isTimeout(err)
+              ? `no reply within ${formatDuration(plan.timeout)}; a stream cannot be resynchronised`
+              : "the connection was reset";
+          }
+        }
+        probes.push(probe);
+        reportProbe(out, where, probe);
+        if (closedEarly) break;
+      }
+    } finally {
+      exchanger.close();
+    }
+    if (closedEarly && probes.length < plan.count) {
+      out.note(`sockit: ${closedEarly}; ${plan.count - probes.length} probes not sent`);
+    }
+    return summarize(out, where, plan, probes, interrupted.signal.aborted);
+  } finally {
+    unsubscribe();
+  }
+}
+
+async function connect(
+  plan: ProbePlan,
+  io: Io,
+  signal: AbortSignal,
+  trace?: Tracer,
+): Promise<Exchanger> {
+  if (!plan.udp) {
+    const conn = await dial(plan.to, { io, timeout: plan.timeout, signal });
+    return tcpExchanger(conn, formatNetAddr(conn.remoteAddr), trace);
+  }
+  const udp = await openUdp(plan.to, { io });
+  const where = formatNetAddr(udp.server);
+  const sent: Uint8Array[] = [];
+  return {
+    async exchange(payload, timeout) {
+      await udp.send(payload);
+      trace?.("send", where, payload);
+      sent.push(payload);
+      const until = performance.now() + timeout;
+      for (;;) {
+        const reply = await udp.receive(Math.max(1, until - performance.now()));
+        trace?.("recv", where, reply);
+        // A late answer to an earlier (lost) probe is not this probe's: skip it.
+        const earlier = sent.slice(0, -1).some((p) => !firstDifference(p, reply));
+        if (!earlier) return reply;
+      }
+    },
+    close: () => udp.close(),
+  };
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+function reportProbe(out: Output, where: string, probe: Probe): void {
+  const { paint } = out;
+  const fields = {
+    seq: probe.seq,
+    bytes: probe.bytes,
+    status: probe.status,
+    rttMs: probe.rttMs === undefined ? null : round3(probe.rttMs),
+    ...(probe.firstDiff ? { firstDiff: probe.firstDiff } : {}),
+  };
+  let text: string;
+  if (probe.status === "ok") {
+    text = `${probe.bytes} bytes from ${where}: seq=${probe.seq} time=${
+      formatElapsed(probe.rttMs!)
+    }`;
+  } else if (probe.status === "mismatch") {
+    const d = probe.firstDiff!;
+    const got = d.got === undefined ? "nothing (reply too short)" : hex(d.got);
+    const sent = d.sent === undefined ? "nothing (reply too long)" : hex(d.sent);
+    text = paint.red(
+      `${probe.bytes} bytes from ${where}: seq=${probe.seq} MISMATCH at byte ${d.offset}: ` +
+        `sent ${sent}, got ${got}`,
+    );
+  } else {
+    text = paint.yellow(`no reply from ${where}: seq=${probe.seq} lost`);
+  }
+  out.result("probe", fields, text);
+}
+
+function summarize(
+  out: Output,
+  where: string,
+  plan: ProbePlan,
+  probes: Probe[],
+  interrupted: boolean,
+): number {
+  const sent = probes.length;
+  const ok = probes.filter((p) => p.status === "ok");
+  const mismatched = probes.filter((p) => p.status === "mismatch").length;
+  const missing = plan.count - ok.length - mismatched;
+  const received = ok.length + mismatched;
+  const lossPercent = plan.count === 0 ? 0 : (100 * (plan.count - received)) / plan.count;
+  const rtt = rttSummary(ok.map((p) => p.rttMs!));
+  const rttFields = rtt
+    ? { min: round3(rtt.min), avg: round3(rtt.avg), max: round3(rtt.max), p99: round3(rtt.p99) }
+    : null;
+  const healthy = !interrupted && ok.length === plan.count;
+  const lines = [
+    `--- ${where} echo statistics ---`,
+    `${sent} sent, ${received} received, ${mismatched} mismatched, ${round3(lossPercent)}% loss`,
+  ];
+  if (rtt) {
+    lines.push(
+      `round trip min/avg/max/p99 = ${
+        [rtt.min, rtt.avg, rtt.max, rtt.p99].map((n) => n.toFixed(3)).join("/")
+      } ms`,
+    );
+  }
+  out.result(
+    "summary",
+    {
+      to: where,
+      sent,
+      received,
+      mismatched,
+      lost: missing,
+      lossPercent: round3(lossPercent),
+      rttMs: rttFields,
+      ok: healthy,
+      interrupted,
+    },
+    lines.join("\n"),
+  );
+  if (interrupted) return ExitCode.interrupted;
+  if (received === 0 && plan.count > 0) {
+    throw new TimeoutError(
+      `echo ${where}: no reply within ${formatDuration(plan.timeout)}`,
+      { hint: "is it an echo server? raise --timeout if it is slow" },
+    );
+  }
+  return healthy ? ExitCode.ok : ExitCode.checkFailed;
+}
+
+function hex(byte: number): string {
+  return `0x${byte.toString(16).padStart(2, "0")}`;
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

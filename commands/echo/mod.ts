@@ -1,0 +1,200 @@
+/**
+ * `sockit echo`: an RFC 862 echo server over TCP and UDP, and with `--to`, an echo
+ * client that checks a server byte for byte (SPEC, `sockit echo`).
+ *
+ * @module
+ */
+
+import { parseAddress } from "../../lib/address.ts";
+import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
+import type { Io } from "../../lib/io.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { defineFlags } from "../../lib/flags.ts";
+import { createOutput, type Output } from "../../lib/output.ts";
+import {
+  emptyStats,
+  mergeStats,
+  serve,
+  type Server,
+  serverFlags,
+  type ServerStats,
+} from "../../lib/server.ts";
+import { createTracer } from "../../lib/trace.ts";
+import { runProbes } from "./client.ts";
+import { echoConnection, echoDatagram, workerPlan } from "./server.ts";
+import type { FromWorker, ToWorker, WorkerStart } from "./worker_protocol.ts";
+
+/** The echo port of RFC 862. */
+export const ECHO_PORT = 7;
+
+const flags = defineFlags({
+  ...serverFlags(ECHO_PORT),
+  transport: {
+    type: "enum",
+    choices: ["tcp", "udp", "both"],
+    default: "tcp",
+    help: "server: which listeners to open",
+  },
+  workers: {
+    type: "integer",
+    default: 1,
+    min: 1,
+    max: 256,
+    help: "server: accept TCP on N threads (this one and N-1 Web Workers) sharing the port " +
+      "with SO_REUSEPORT; Linux only, one listener elsewhere",
+  },
+  to: { type: "string", valueName: "HOST:PORT", help: "client: check the echo server there" },
+  count: { type: "integer", short: "c", default: 4, min: 1, help: "client: probes to send" },
+  size: {
+    type: "bytes",
+    short: "s",
+    min: 1,
+    help: "client: random payload of this size (default 64)",
+  },
+  message: { type: "string", short: "m", help: "client: send this text instead of random bytes" },
+  interval: { type: "duration", short: "i", default: 1000, help: "client: pause between probes" },
+  timeout: {
+    type: "duration",
+    short: "W",
+    default: 5000,
+    help: "client: longest wait to connect, and for each reply",
+  },
+  udp: { type: "boolean", short: "u", help: "client: probe over UDP" },
+  ...commonFlags,
+});
+
+const DEFAULT_PROBE_SIZE = 64;
+const UDP_MAX_PAYLOAD = 65_507;
+
+/** `sockit echo`. */
+export const echo = defineCommand({
+  name: "echo",
+  summary: "RFC 862 echo server (TCP/UDP), and an echo client for checks",
+  usage: [
+    "[--host HOST] [--port PORT] [--transport tcp|udp|both] [flags]",
+    "--to HOST:PORT [flags]",
+  ],
+  description: `
+Without --to, serves echo: every byte a client sends comes back, binary-safe, as it
+arrives (no line buffering), with backpressure; when a client shuts its write side, what
+is pending is echoed and the connection closes. UDP datagrams are answered to their
+sender, except those from source ports below 1024 or broadcast/multicast senders (the
+echo-chargen packet storm): those are dropped and counted.
+
+With --to, sends --count probes and verifies each reply byte for byte, printing a line
+per probe and a summary (sent, received, loss, min/avg/max/p99 round trip). Exit 0 when
+every probe came back intact, 1 when any came back wrong or not at all, 3 host not
+found, 4 refused, 5 nothing came back before --timeout.`,
+  flags,
+  examples: [
+    "sockit echo --port 0                      # serve on a free port, print it",
+    "sockit echo --port 7007 --transport both  # TCP and UDP",
+    "sockit echo --to 127.0.0.1:7007 -c 10 -i 0.2s",
+    "sockit echo --to [::1]:7007 --message hello --json",
+    "sockit echo --to 127.0.0.1:7007 --udp --size 1400",
+  ],
+  run(options, io) {
+    const out = createOutput(io, { json: options.json, noColor: options.noColor });
+    if (options.to === undefined) return runServer(options, io, out);
+    if (options.size !== undefined && options.message !== undefined) {
+      throw new UsageError("--size and --message cannot be used together");
+    }
+    const message = options.message === undefined
+      ? undefined
+      : new TextEncoder().encode(options.message);
+    if (message?.length === 0) throw new UsageError("--message: must not be empty");
+    const size = message?.length ?? options.size ?? DEFAULT_PROBE_SIZE;
+    if (options.udp && size > UDP_MAX_PAYLOAD) {
+      throw new UsageError(
+        `--size: ${size} bytes do not fit one UDP datagram (${UDP_MAX_PAYLOAD} at most)`,
+      );
+    }
+    return runProbes({
+      to: parseAddress(options.to, ECHO_PORT),
+      count: options.count,
+      payload: () => message ?? crypto.getRandomValues(new Uint8Array(size)),
+      interval: options.interval,
+      timeout: options.timeout,
+      udp: options.udp,
+    }, { io, out, trace: options.trace ? createTracer(out.note) : undefined });
+  },
+});
+
+function runServer(options: RunOptions<typeof flags>, io: Io, out: Output): Promise<number> {
+  const plan = workerPlan(io.os, options.workers);
+  if (plan.note) out.note(plan.note);
+  const threads = plan.threads;
+  return serve({
+    name: "echo",
+    host: options.host,
+    port: options.port,
+    transport: options.transport,
+    maxConns: Math.ceil(options.maxConns / threads),
+    idleTimeout: options.idleTimeout,
+    quiet: options.quiet,
+    reusePort: threads > 1,
+    tcp: echoConnection,
+    udp: echoDatagram,
+  }, {
+    io,
+    out,
+    trace: options.trace,
+    started: threads > 1 && options.transport !== "udp"
+      ? (server) =>
+        startWorkers(threads - 1, server, {
+          host: options.host,
+          maxConns: Math.ceil(options.maxConns / threads),
+          idleTimeout: options.idleTimeout,
+          quiet: options.quiet,
+          json: options.json,
+          trace: options.trace,
+          noColor: options.noColor,
+        })
+      : undefined,
+  });
+}
+
+/** Starts `count` echo workers on the server's TCP port; resolves once all listen. */
+async function startWorkers(
+  count: number,
+  server: Server,
+  settings: Omit<WorkerStart, "type" | "index" | "port">,
+): Promise<{ stop(): Promise<ServerStats> }> {
+  const port = server.addrs.find((a) => a.transport === "tcp")!.port;
+  const workers = Array.from(
+    { length: count },
+    () => new Worker(new URL("./worker.ts", import.meta.url), { type: "module" }),
+  );
+  const next = (worker: Worker) =>
+    new Promise<FromWorker>((resolve) => {
+      worker.onmessage = (e: MessageEvent<FromWorker>) => resolve(e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        resolve({ type: "failed", message: e.message });
+      };
+    });
+  const replies = await Promise.all(workers.map((worker, i) => {
+    const reply = next(worker);
+    worker.postMessage({ type: "start", index: i + 2, port, ...settings } satisfies ToWorker);
+    return reply;
+  }));
+  const failed = replies.find((r) => r.type === "failed");
+  if (failed && failed.type === "failed") {
+    workers.forEach((w) => w.terminate());
+    await server.shutdown();
+    throw new Error(`echo worker did not start: ${failed.message}`);
+  }
+  return {
+    async stop() {
+      const stopped = await Promise.all(workers.map((worker) => {
+        const reply = next(worker);
+        worker.postMessage({ type: "stop" } satisfies ToWorker);
+        return reply;
+      }));
+      workers.forEach((w) => w.terminate());
+      const sum = emptyStats();
+      for (const r of stopped) if (r.type === "stopped") mergeStats(sum, r.stats);
+      return sum;
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * The messages between the echo command and its `--workers` Web Workers.
+ *
+ * @module
+ */
+
+import type { ServerStats } from "../../lib/server.ts";
+
+/** What a worker needs to open its own listener on the shared port. */
+export interface WorkerStart {
+  type: "start";
+  index: number;
+  host: string;
+  port: number;
+  maxConns: number;
+  idleTimeout: number;
+  quiet: boolean;
+  json: boolean;
+  trace: boolean;
+  noColor: boolean;
+}
+
+/** Main thread to worker. */
+export type ToWorker = WorkerStart | { type: "stop" };
+
+/** Worker to main thread. */
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "failed"; message: string }
+  | { type: "stopped"; stats: ServerStats };

@@ -1,0 +1,85 @@
+/**
+ * Dispatch: `sockit [--help | --version | <command> [flags]]`, and the top-level
+ * error → exit code mapping, so no command ever has to call `Deno.exit`.
+ *
+ * @module
+ */
+
+import type { Command } from "./command.ts";
+import { exitCodeOf, formatError, UsageError } from "./errors.ts";
+import { type Flags, helpText, parseFlags } from "./flags.ts";
+import type { Io } from "./io.ts";
+
+/** What {@linkcode runCli} needs besides the arguments. */
+export interface CliOptions {
+  // deno-lint-ignore no-explicit-any
+  commands: readonly Command<any>[];
+  version: string;
+}
+
+/**
+ * The general help: one line per command.
+ */
+export function mainHelp(options: CliOptions): string {
+  const width = Math.max(...options.commands.map((c) => c.name.length)) + 2;
+  return [
+    `sockit ${options.version} — a networking toolkit: servers, clients and checks`,
+    "",
+    "Usage:",
+    "  sockit <command> [flags]",
+    "  sockit <command> --help",
+    "  sockit --version",
+    "",
+    "Commands:",
+    ...options.commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    "",
+    "Exit codes: 0 ok, 1 check failed, 2 usage, 3 host not found, 4 refused/unreachable,",
+    "            5 timeout, 6 protocol error, 7 cannot listen, 130 interrupted",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Runs the command line `args` and returns the exit code. Errors that reach here are
+ * printed as one line on stderr (SPEC, "Conventions") and mapped by `exitCodeOf`.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await runCli(Deno.args, systemIo(), { commands, version: "0.1.0" }));
+ * ```
+ */
+export async function runCli(args: string[], io: Io, options: CliOptions): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined) {
+    io.stderr.write(mainHelp(options));
+    return 2;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    io.stdout.write(mainHelp(options));
+    return 0;
+  }
+  if (name === "--version" || name === "-V") {
+    io.stdout.write(
+      `sockit ${options.version} (deno ${Deno.version.deno}, ${Deno.build.target})\n`,
+    );
+    return 0;
+  }
+  try {
+    const command = options.commands.find((c) => c.name === name);
+    if (!command) {
+      throw new UsageError(
+        name.startsWith("-") ? `unknown flag ${name}` : `unknown command "${name}"`,
+        { hint: "see sockit --help" },
+      );
+    }
+    const parsed = parseFlags(rest, command.flags as Flags, command.positional);
+    if (parsed.help) {
+      io.stdout.write(helpText(command));
+      return 0;
+    }
+    return await command.run({ ...parsed.options, positionals: parsed.positionals }, io);
+  } catch (err) {
+    io.stderr.write(formatError(err) + "\n");
+    return exitCodeOf(err);
+  }
+}

@@ -1,0 +1,365 @@
+/**
+ * Flags as data. Each command declares its flags once — name, type, default, help — and
+ * parsing, validation and the `--help` text all come from that one declaration, so they
+ * can never disagree. Parsing is two steps (ripgrep-style): `node:util` `parseArgs`
+ * splits the raw arguments, then every value is checked and converted to its type;
+ * commands only ever see the typed options.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { formatDuration, parseDuration } from "./duration.ts";
+import { UsageError } from "./errors.ts";
+
+interface FlagBase {
+  /** One line of help; the default is appended by the help text. */
+  help: string;
+  /** A one-letter alias, e.g. `c` for `-c`. */
+  short?: string;
+  /** The value's name in help, e.g. `HOST:PORT`. */
+  valueName?: string;
+}
+
+/** A flag that is present or not (`--json`). */
+export interface BooleanFlag extends FlagBase {
+  type: "boolean";
+  default?: boolean;
+}
+/** A text value. */
+export interface StringFlag extends FlagBase {
+  type: "string";
+  default?: string;
+}
+/** A text value that may be given several times (`--send a --send b`). */
+export interface StringListFlag extends FlagBase {
+  type: "strings";
+}
+/** A whole number, optionally bounded. */
+export interface IntegerFlag extends FlagBase {
+  type: "integer";
+  default?: number;
+  min?: number;
+  max?: number;
+}
+/** A duration (`250ms`, `2s`, `1m`, bare seconds), parsed to milliseconds. */
+export interface DurationFlag extends FlagBase {
+  type: "duration";
+  /** In milliseconds. */
+  default?: number;
+}
+/** A size in bytes (`512`, `64KiB`, `1MiB`; `k`/`M` are binary too). */
+export interface BytesFlag extends FlagBase {
+  type: "bytes";
+  default?: number;
+  min?: number;
+  max?: number;
+}
+/** One of a fixed list of words. */
+export interface EnumFlag<C extends string = string> extends FlagBase {
+  type: "enum";
+  choices: readonly C[];
+  default?: C;
+}
+
+/** One flag's declaration. */
+export type FlagSpec =
+  | BooleanFlag
+  | StringFlag
+  | StringListFlag
+  | IntegerFlag
+  | DurationFlag
+  | BytesFlag
+  | EnumFlag;
+
+/** A command's flags, keyed by camelCase name (`maxConns` is `--max-conns`). */
+export type Flags = Record<string, FlagSpec>;
+
+type ValueOf<F> = F extends { type: "boolean" } ? boolean
+  : F extends { type: "integer" | "duration" | "bytes" } ? number
+  : F extends { type: "enum"; choices: readonly (infer C)[] } ? C
+  : F extends { type: "strings" } ? string[]
+  : string;
+
+type Parsed<F> = F extends { type: "boolean" | "strings" } ? ValueOf<F>
+  : F extends { default: unknown } ? ValueOf<F>
+  : ValueOf<F> | undefined;
+
+/** The typed options a command receives for its flag declaration `F`. */
+export type Options<F extends Flags> = { -readonly [K in keyof F]: Parsed<F[K]> };
+
+/**
+ * Declares flags with their literal types kept, so `Options<typeof flags>` knows that
+ * `transport` is `"tcp" | "udp" | "both"`.
+ *
+ * @example
+ * ```ts
+ * const flags = defineFlags({
+ *   port: { type: "integer", default: 7, min: 0, max: 65535, help: "port to listen on" },
+ *   transport: { type: "enum", choices: ["tcp", "udp"], default: "tcp", help: "protocol" },
+ * });
+ * ```
+ */
+export function defineFlags<const F extends Flags>(flags: F): F {
+  return flags;
+}
+
+/** The name a flag has on the command line: `maxConns` → `max-conns`. */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The positional arguments a command takes, for parsing and help. */
+export interface PositionalSpec {
+  /** As shown in usage, e.g. `SERVER`. */
+  name: string;
+  help: string;
+  /** The most that may be given; unlimited when absent. */
+  max?: number;
+}
+
+/** The result of {@linkcode parseFlags}. */
+export interface ParsedArgs<F extends Flags> {
+  options: Options<F>;
+  positionals: string[];
+  /** `-h` or `--help` was given: show help and do nothing else. */
+  help: boolean;
+}
+
+/**
+ * Parses and checks a command's arguments against its flag declaration.
+ *
+ * @throws {UsageError} naming the flag for an unknown flag, a missing or bad value, or
+ * too many positional arguments.
+ *
+ * @example
+ * ```ts
+ * const flags = defineFlags({ count: { type: "integer", default: 4, help: "probes" } });
+ * parseFlags(["--count", "10"], flags).options.count; // 10
+ * ```
+ */
+export function parseFlags<F extends Flags>(
+  args: string[],
+  flags: F,
+  positional?: PositionalSpec,
+): ParsedArgs<F> {
+  const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
+    { help: { type: "boolean", short: "h" } };
+  for (const [key, spec] of Object.entries(flags)) {
+    config[flagName(key)] = {
+      type: spec.type === "boolean" ? "boolean" : "string",
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.type === "strings" ? { multiple: true } : {}),
+    };
+  }
+  let raw: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    raw = parseArgs({ args, options: config, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw usageFromParseArgs(err);
+  }
+  const options: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(flags)) {
+    options[key] = convert(flagName(key), spec, raw.values[flagName(key)]);
+  }
+  if (raw.positionals.length > 0 && !positional) {
+    throw new UsageError(`unexpected argument "${raw.positionals[0]}"`);
+  }
+  if (positional?.max !== undefined && raw.positionals.length > positional.max) {
+    throw new UsageError(`unexpected argument "${raw.positionals[positional.max]}"`);
+  }
+  return {
+    options: options as Options<F>,
+    positionals: raw.positionals,
+    help: raw.values.help === true,
+  };
+}
+
+function usageFromParseArgs(err: unknown): UsageError {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? "";
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return new UsageError(`unknown flag ${flag}`);
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /does not take/.test(message)
+        ? new UsageError(`${flag.replace(/=.*/, "")} takes no value`)
+        : new UsageError(`${flag} needs a value`);
+    default:
+      return new UsageError(message);
+  }
+}
+
+function convert(name: string, spec: FlagSpec, raw: unknown): unknown {
+  if (spec.type === "boolean") return raw === true ? true : spec.default ?? false;
+  if (spec.type === "strings") return (raw as string[] | undefined) ?? [];
+  if (raw === undefined) return spec.default;
+  const text = raw as string;
+  const bad = (what: string) => new UsageError(`--${name}: "${text}" is not ${what}`);
+  switch (spec.type) {
+    case "string":
+      return text;
+    case "enum":
+      if (!spec.choices.includes(text)) throw bad(`one of ${spec.choices.join(", ")}`);
+      return text;
+    case "integer": {
+      if (!/^-?\d+$/.test(text)) throw bad("a whole number");
+      return inRange(name, Number(text), spec.min, spec.max);
+    }
+    case "duration": {
+      const ms = parseDuration(text);
+      if (ms === undefined) throw bad("a duration (like 250ms, 2s, 1.5s, 1m)");
+      return ms;
+    }
+    case "bytes": {
+      const bytes = parseBytes(text);
+      if (bytes === undefined) throw bad("a size (like 512, 64KiB, 1MiB)");
+      return inRange(name, bytes, spec.min, spec.max);
+    }
+  }
+}
+
+function inRange(name: string, n: number, min?: number, max?: number): number {
+  if (min !== undefined && n < min) {
+    throw new UsageError(`--${name}: ${n} is below the minimum of ${min}`);
+  }
+  if (max !== undefined && n > max) {
+    throw new UsageError(`--${name}: ${n} is above the maximum of ${max}`);
+  }
+  return n;
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/**
+ * Parses a size: a number of bytes with an optional binary unit (`k`, `KiB`, `M`, `MiB`,
+ * `G`, `GiB`; `KB` and `MB` are read as binary too).
+ *
+ * @example
+ * ```ts
+ * parseBytes("64KiB"); // 65536
+ * parseBytes("1.5k"); // 1536
+ * parseBytes("lots"); // undefined
+ * ```
+ */
+export function parseBytes(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = BYTE_UNITS[match[2].toLowerCase()];
+  if (unit === undefined) return undefined;
+  const n = Math.round(Number(match[1]) * unit);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * Formats a byte count in the largest binary unit that divides it, as
+ * {@linkcode parseBytes} reads it back.
+ *
+ * @example
+ * ```ts
+ * formatBytes(65536); // "64KiB"
+ * formatBytes(1000); // "1000"
+ * ```
+ */
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    if (n >= size && n % size === 0) return `${n / size}${unit}`;
+  }
+  return String(n);
+}
+
+/** What {@linkcode helpText} needs to know about a command. */
+export interface HelpSource {
+  name: string;
+  summary: string;
+  usage: string[];
+  description?: string;
+  flags: Flags;
+  positional?: PositionalSpec;
+  examples: string[];
+}
+
+/**
+ * The `--help` text of a command, generated from its declaration: usage, description,
+ * every flag with its default, examples.
+ *
+ * @example
+ * ```ts
+ * console.log(helpText(echo));
+ * ```
+ */
+export function helpText(cmd: HelpSource): string {
+  const lines = [`sockit ${cmd.name} — ${cmd.summary}`, "", "Usage:"];
+  for (const usage of cmd.usage) lines.push(`  sockit ${cmd.name} ${usage}`);
+  if (cmd.description) lines.push("", ...cmd.description.trim().split("\n"));
+  if (cmd.positional) {
+    lines.push("", "Arguments:", `  ${cmd.positional.name.padEnd(24)} ${cmd.positional.help}`);
+  }
+  lines.push("", "Flags:");
+  const rows: [string, string][] = Object.entries(cmd.flags).map(([key, spec]) => [
+    flagUsage(key, spec),
+    spec.help + defaultNote(spec),
+  ]);
+  rows.push(["-h, --help", "show this help"]);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  for (const [left, right] of rows) {
+    const [first, ...more] = wrap(right, Math.max(40, HELP_WIDTH - width - 2));
+    lines.push(`  ${left.padEnd(width)}${first}`);
+    for (const line of more) lines.push(`  ${" ".repeat(width)}${line}`);
+  }
+  if (cmd.examples.length > 0) {
+    lines.push("", "Examples:");
+    for (const example of cmd.examples) lines.push(`  ${example}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+const HELP_WIDTH = 100;
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line];
+}
+
+function flagUsage(key: string, spec: FlagSpec): string {
+  const long = `--${flagName(key)}`;
+  const names = spec.short ? `-${spec.short}, ${long}` : `    ${long}`;
+  if (spec.type === "boolean") return names;
+  const value = spec.valueName ?? (spec.type === "enum" ? spec.choices.join("|") : {
+    string: "TEXT",
+    strings: "TEXT",
+    integer: "N",
+    duration: "DURATION",
+    bytes: "SIZE",
+  }[spec.type]);
+  return `${names} ${value}`;
+}
+
+function defaultNote(spec: FlagSpec): string {
+  if (spec.type === "boolean" || spec.type === "strings" || spec.default === undefined) return "";
+  if (spec.type === "duration") return ` (default ${formatDuration(spec.default)})`;
+  if (spec.type === "bytes") return ` (default ${formatBytes(spec.default)})`;
+  return ` (default ${spec.default})`;
+}

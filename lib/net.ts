@@ -1,0 +1,148 @@
+/**
+ * The client side of the network: dialing TCP and exchanging UDP datagrams, with name
+ * resolution through the injected resolver, timeouts that really cancel, and errors
+ * that say the operation, the address and the cause.
+ *
+ * @module
+ */
+
+import { type Address, formatAddress, isIPv6 } from "./address.ts";
+import { formatDuration } from "./duration.ts";
+import { netError, TimeoutError } from "./errors.ts";
+import type { Io } from "./io.ts";
+
+/** Options of {@linkcode dial}. */
+export interface DialOptions {
+  io: Pick<Io, "resolve">;
+  /** Milliseconds for resolving and connecting together. */
+  timeout: number;
+  /** Cancels the dial (e.g. on SIGINT). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Connects over TCP to `address`, trying each resolved IP in turn until one accepts.
+ * The timeout is passed to `Deno.connect` as an AbortSignal, so a timed-out connect is
+ * really cancelled rather than left pending behind a `Promise.race`.
+ *
+ * @throws {ResolveError} (exit 3) when the host does not resolve.
+ * @throws {ConnectError} (exit 4) when every address refused or was unreachable.
+ * @throws {TimeoutError} (exit 5) when nothing answered within `timeout`.
+ *
+ * @example
+ * ```ts
+ * const conn = await dial({ host: "127.0.0.1", port: 7 }, { io: systemIo(), timeout: 5000 });
+ * ```
+ */
+export async function dial(address: Address, options: DialOptions): Promise<Deno.TcpConn> {
+  const deadline = AbortSignal.timeout(options.timeout);
+  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+  const ips = await options.io.resolve(address.host);
+  let lastError: unknown;
+  for (const ip of ips) {
+    const at = formatAddress({ host: ip, port: address.port });
+    try {
+      return await Deno.connect({ transport: "tcp", hostname: ip, port: address.port, signal });
+    } catch (err) {
+      lastError = netError(err, {
+        op: "dial",
+        transport: "tcp",
+        address: at,
+        waited: formatDuration(options.timeout),
+      });
+      if (signal.aborted) break;
+    }
+  }
+  throw lastError;
+}
+
+/** A UDP socket bound to an ephemeral port, for talking to one server. */
+export interface UdpClient {
+  /** The server's resolved address. */
+  readonly server: Deno.NetAddr;
+  send(bytes: Uint8Array): Promise<void>;
+  /**
+   * Waits up to `ms` for a datagram from the server (datagrams from anyone else are
+   * ignored).
+   * @throws {TimeoutError} when none came.
+   */
+  receive(ms: number): Promise<Uint8Array>;
+  close(): void;
+}
+
+/**
+ * Opens a UDP socket for exchanging datagrams with `address` (its first resolved IP).
+ *
+ * @example
+ * ```ts
+ * const udp = await openUdp({ host: "127.0.0.1", port: 7 }, { io: systemIo() });
+ * await udp.send(new TextEncoder().encode("ping"));
+ * const reply = await udp.receive(1000);
+ * udp.close();
+ * ```
+ */
+export async function openUdp(
+  address: Address,
+  options: { io: Pick<Io, "resolve"> },
+): Promise<UdpClient> {
+  const [ip] = await options.io.resolve(address.host);
+  const server: Deno.NetAddr = { transport: "udp", hostname: ip, port: address.port };
+  const where = formatAddress({ host: ip, port: address.port });
+  const socket = Deno.listenDatagram({
+    transport: "udp",
+    hostname: isIPv6(ip) ? "::" : "0.0.0.0",
+    port: 0,
+  });
+  // One receive stays pending across timeouts, so a late answer is not lost and no
+  // second receive is ever issued on the socket.
+  let pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
+  let closed = false;
+  return {
+    server,
+    async send(bytes) {
+      try {
+        await socket.send(bytes, server);
+      } catch (err) {
+        throw netError(err, { op: "write", transport: "udp", address: where });
+      }
+    },
+    async receive(ms) {
+      const until = Date.now() + ms;
+      for (;;) {
+        const left = until - Date.now();
+        if (left <= 0) {
+          throw new TimeoutError(`read udp ${where}: no answer within ${formatDuration(ms)}`, {
+            hint: "raise --timeout or --retries if the server is slow",
+          });
+        }
+        pending ??= socket.receive();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const result = await Promise.race([
+          pending.then((r) => r, (err) => err as Error),
+          new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), left)),
+        ]);
+        clearTimeout(timer);
+        if (result === undefined) continue; // timed out; loop throws
+        pending = undefined;
+        if (result instanceof Error) {
+          // Linux reports an ICMP port-unreachable as ConnectionRefused on the next read.
+          throw netError(result, { op: "read", transport: "udp", address: where });
+        }
+        const [data, from] = result;
+        const peer = from as Deno.NetAddr;
+        if (peer.port === server.port && sameHost(peer.hostname, ip)) return data;
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      socket.close();
+      pending?.catch(() => {}); // the pending receive fails with BadResource: expected
+    },
+  };
+}
+
+function sameHost(a: string, b: string): boolean {
+  const strip = (h: string) => h.toLowerCase().replace(/^::ffff:/, "");
+  return strip(a) === strip(b);
+}

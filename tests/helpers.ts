@@ -1,0 +1,319 @@
+/**
+ * What integration and interop tests share: spawning the real CLI, reading its output
+ * line by line (waiting for an event, never sleeping), finding test peers, and skipping
+ * with a printed reason when one is missing.
+ *
+ * @module
+ */
+
+import { fromFileUrl } from "node:url";
+
+/** The repository root. */
+export const ROOT: string = fromFileUrl(new URL("../", import.meta.url));
+
+/** The permissions the compiled binary has; tests run the CLI with the same ones. */
+export const SOCKIT_PERMISSIONS: string[] = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+];
+
+/** The command that runs sockit from source, as tests and benchmarks spawn it. */
+export function sockitCommand(args: string[]): { cmd: string; args: string[] } {
+  return {
+    cmd: Deno.execPath(),
+    args: ["run", "--quiet", ...SOCKIT_PERMISSIONS, `${ROOT}main.ts`, ...args],
+  };
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Reads a byte stream as lines; `next()` waits for the next one, with a deadline so a
+ * broken test fails with what it saw instead of hanging.
+ */
+export class LineReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #buffer = "";
+  #done = false;
+  /** Every line read so far, for failure messages. */
+  readonly seen: string[] = [];
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  /** The next line (without its newline), or `null` at end of stream. */
+  async next(timeoutMs = 10_000): Promise<string | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const nl = this.#buffer.indexOf("\n");
+      if (nl >= 0) {
+        const line = this.#buffer.slice(0, nl);
+        this.#buffer = this.#buffer.slice(nl + 1);
+        this.seen.push(line);
+        return line;
+      }
+      if (this.#done) {
+        if (this.#buffer === "") return null;
+        const line = this.#buffer;
+        this.#buffer = "";
+        this.seen.push(line);
+        return line;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`no line within ${timeoutMs}ms; seen: ${JSON.stringify(this.seen)}`);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const result = await Promise.race([
+        this.#reader.read(),
+        new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), left)),
+      ]);
+      clearTimeout(timer);
+      if (result === "timeout") continue;
+      if (result.done) this.#done = true;
+      else this.#buffer += decoder.decode(result.value, { stream: true });
+    }
+  }
+
+  /** Reads lines until one satisfies `match`, and returns it. */
+  async until(match: (line: string) => boolean, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = await this.next(Math.max(1, deadline - Date.now()));
+      if (line === null) throw new Error(`stream ended; seen: ${JSON.stringify(this.seen)}`);
+      if (match(line)) return line;
+    }
+  }
+
+  /** Reads the rest of the stream. */
+  async rest(timeoutMs = 10_000): Promise<string[]> {
+    const lines: string[] = [];
+    for (;;) {
+      const line = await this.next(timeoutMs);
+      if (line === null) return lines;
+      lines.push(line);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+  }
+}
+
+/** A sockit process started by {@linkcode startSockit}. */
+export interface RunningSockit {
+  proc: Deno.ChildProcess;
+  stdout: LineReader;
+  stderr: LineReader;
+  /** The first `listening on` line's port. */
+  port: number;
+  /** Every `listening on` line's transport and port. */
+  listening: { transport: string; host: string; port: number }[];
+  /** Sends `signal` (SIGTERM by default) and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** Stops it if still running and releases its pipes; for `finally`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts a sockit server command and waits for its `listening on` line(s). Pass
+ * `--port 0` in `args`; the port it got is read from its first line, per the SPEC.
+ *
+ * @example
+ * ```ts
+ * await using server = await startSockit(["echo", "--port", "0"]);
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+ * ```
+ */
+export async function startSockit(
+  args: string[],
+  options: { transports?: number; env?: Record<string, string> } = {},
+): Promise<RunningSockit> {
+  const { cmd, args: full } = sockitCommand(args);
+  const proc = new Deno.Command(cmd, {
+    args: full,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+  const stdout = new LineReader(proc.stdout);
+  const stderr = new LineReader(proc.stderr);
+  const listening: RunningSockit["listening"] = [];
+  const json = args.includes("--json");
+  try {
+    while (listening.length < (options.transports ?? 1)) {
+      const line = await stdout.next(15_000);
+      if (line === null) {
+        const err = await stderr.rest(2000).catch(() => []);
+        throw new Error(`sockit ${args.join(" ")} exited before listening: ${err.join("\n")}`);
+      }
+      if (json) {
+        const event = JSON.parse(line);
+        if (event.event === "listening") listening.push(event);
+      } else {
+        const m = /^listening on (\w+) \[?([^\]]*?)\]?:(\d+)$/.exec(line);
+        if (m) listening.push({ transport: m[1], host: m[2], port: Number(m[3]) });
+      }
+    }
+  } catch (err) {
+    try {
+      proc.kill("SIGKILL");
+    } catch { /* gone */ }
+    await proc.status;
+    throw err;
+  }
+  let status: Promise<Deno.CommandStatus> | undefined;
+  const stop = (signal: Deno.Signal = "SIGTERM") => {
+    if (!status) {
+      try {
+        proc.kill(signal);
+      } catch { /* already exited */ }
+      status = proc.status;
+    }
+    return status;
+  };
+  return {
+    proc,
+    stdout,
+    stderr,
+    port: listening[0].port,
+    listening,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop("SIGKILL");
+      await stdout.cancel();
+      await stderr.cancel();
+    },
+  };
+}
+
+/** What {@linkcode runSockit} returns. */
+export interface SockitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a sockit command to completion (a client) and returns its exit code and output.
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await runSockit(["echo", "--to", `127.0.0.1:${port}`, "-i", "0"]);
+ * ```
+ */
+export async function runSockit(
+  args: string[],
+  options: { stdin?: string | Uint8Array; env?: Record<string, string> } = {},
+): Promise<SockitResult> {
+  const { cmd, args: full } = sockitCommand(args);
+  const proc = new Deno.Command(cmd, {
+    args: full,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = proc.stdin.getWriter();
+    await writer.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await proc.output();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+const toolCache = new Map<string, boolean>();
+
+/** Whether the program `name` is on PATH. */
+export function hasTool(name: string): boolean {
+  if (!toolCache.has(name)) {
+    const found = new Deno.Command("sh", {
+      args: ["-c", `command -v ${name}`],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+    toolCache.set(name, found);
+  }
+  return toolCache.get(name)!;
+}
+
+/**
+ * Whether to skip a test that needs `tools`; prints the reason when it does, so a
+ * skip is never silent. Use as `Deno.test({ ignore: missing("ncat"), ... })`.
+ */
+export function missing(...tools: string[]): boolean {
+  const absent = tools.filter((t) => !hasTool(t));
+  if (absent.length > 0) {
+    console.log(`skip: ${absent.join(", ")} not installed (.ci/run installs it)`);
+    return true;
+  }
+  return false;
+}
+
+/** Reads from `conn` until `n` bytes arrived or the stream ended. */
+export async function readN(conn: Deno.Conn, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const read = await conn.read(out.subarray(got));
+    if (read === null) return out.subarray(0, got);
+    got += read;
+  }
+  return out;
+}
+
+/** Reads from `conn` until end of stream. */
+export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    parts.push(buf.slice(0, n));
+  }
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Writes all of `bytes`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+/** Runs a program to completion with optional stdin; for interop peers. */
+export async function runTool(
+  cmd: string,
+  args: string[],
+  options: { stdin?: string | Uint8Array; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+  const proc = new Deno.Command(cmd, {
+    args,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = proc.stdin.getWriter();
+    await writer.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await proc.output();
+  return { code, stdout, stderr: decoder.decode(stderr) };
+}
