@@ -6,10 +6,10 @@
  * @module
  */
 
-import { fromFileUrl } from "node:url";
+import { fileURLToPath } from "node:url";
 
 /** The repository root. */
-export const ROOT: string = fromFileUrl(new URL("../", import.meta.url));
+export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
 
 /** The permissions the compiled binary has; tests run the CLI with the same ones. */
 export const SOCKIT_PERMISSIONS: string[] = [
