@@ -7,6 +7,9 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { isIPLiteral } from "../lib/address.ts";
+import { ResolveError } from "../lib/errors.ts";
+import type { Io } from "../lib/io.ts";
 
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -316,4 +319,46 @@ export async function runTool(
   }
   const { code, stdout, stderr } = await proc.output();
   return { code, stdout, stderr: decoder.decode(stderr) };
+}
+
+/** An {@linkcode Io} for running a command in-process, with its output captured. */
+export interface FakeIo extends Io {
+  /** Everything written to stdout so far. */
+  stdoutText(): string;
+  /** Everything written to stderr so far. */
+  stderrText(): string;
+}
+
+/**
+ * A fake world for in-process command tests: output captured, stdin empty, no
+ * signals, the real clock, and a resolver that knows only IP literals and
+ * `localhost` — so "host not found" is tested without asking any name server.
+ * Override any part.
+ *
+ * @example
+ * ```ts
+ * const io = fakeIo({ resolve: () => Promise.reject(new ResolveError("resolve nowhere.test: host not found")) });
+ * const code = await runCli(["echo", "--to", "nowhere.test:7"], io, { commands, version: "test" });
+ * ```
+ */
+export function fakeIo(overrides: Partial<Io> = {}): FakeIo {
+  let out = "";
+  let err = "";
+  return {
+    stdout: { write: (t) => void (out += t), isTerminal: false },
+    stderr: { write: (t) => void (err += t), isTerminal: false },
+    stdin: { readable: new ReadableStream({ start: (c) => c.close() }), isTerminal: false },
+    env: () => undefined,
+    now: () => Date.now(),
+    resolve: (host) => {
+      if (host === "localhost") return Promise.resolve(["127.0.0.1"]);
+      if (isIPLiteral(host)) return Promise.resolve([host]);
+      return Promise.reject(new ResolveError(`resolve ${host}: host not found`));
+    },
+    onSignal: () => () => {},
+    os: Deno.build.os,
+    ...overrides,
+    stdoutText: () => out,
+    stderrText: () => err,
+  };
 }
