@@ -558,9 +558,7 @@ export async function serve(spec: ServerSpec, options: ServeOptions): Promise<nu
   const { io, out } = options;
   const began = performance.now();
   const server = listen(spec, options);
-  const helpers = await options.started?.(server);
-  announceListening(out, server.addrs);
-
+  // Subscribe before the listening line: a script may signal as soon as it reads it.
   let signals = 0;
   const stopped = new Promise<void>((resolve) => {
     const unsubscribe = io.onSignal((signal) => {
@@ -574,6 +572,8 @@ export async function serve(spec: ServerSpec, options: ServeOptions): Promise<nu
     });
     server.finished.then(unsubscribe);
   });
+  const helpers = await options.started?.(server);
+  announceListening(out, server.addrs);
   await stopped;
   const [stats, more] = await Promise.all([server.shutdown(), helpers?.stop()]);
   if (more) mergeStats(stats, more);
