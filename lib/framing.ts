@@ -248,8 +248,10 @@ function prefixDecoder(
         const length = lengthOf(header);
         if (length > max) {
           if (!options.onOversize || length > skipLimit) {
+            // Over the limit is "oversize"; only in skip mode is a length too large to
+            // skip "malformed" (the stream cannot be resynchronised).
             throw new FrameError(
-              length > skipLimit ? "malformed" : "oversize",
+              options.onOversize ? "malformed" : "oversize",
               `Frame length ${length} exceeds the limit of ${max} bytes`,
               length,
             );
@@ -345,7 +347,13 @@ export function ascii8Decoder(options: DecoderOptions = {}): FrameDecoder {
 function decoderStream(decoder: FrameDecoder): TransformStream<Uint8Array, Uint8Array> {
   return new TransformStream({
     transform(chunk, controller) {
-      decoder.push(chunk, (frame) => controller.enqueue(frame));
+      // A frame may be a view into `chunk`, which the writer may reuse once this write
+      // resolves while the frame still waits in the readable queue: a stream's reader
+      // owns its chunks, so views are copied (assembled frames are already owned).
+      decoder.push(
+        chunk,
+        (frame) => controller.enqueue(frame.buffer === chunk.buffer ? frame.slice() : frame),
+      );
     },
     flush(controller) {
       decoder.finish((frame) => controller.enqueue(frame));
