@@ -189,7 +189,7 @@ export function utf8Length(text: string): number {
 // Parsing client messages
 
 /** A client message that could not be accepted: the `error` to send back. */
-export interface ProtocolError {
+export interface ErrorReply {
   code: ErrorCode;
   message: string;
   /** The offending message's `id`, when it had a usable one. */
@@ -199,7 +199,7 @@ export interface ProtocolError {
 /** The outcome of {@linkcode parseClientMessage}. */
 export type ParseResult =
   | { ok: true; message: ClientMessage }
-  | { ok: false; error: ProtocolError };
+  | { ok: false; error: ErrorReply };
 
 /** Options of {@linkcode parseClientMessage}. */
 export interface ParseOptions {
@@ -251,7 +251,7 @@ export function parseClientMessage(
   if (typeof m.type !== "string") {
     return fail("bad_request", `The message has no "type" string`, id);
   }
-  const text = (): string | ProtocolError => {
+  const text = (): string | ErrorReply => {
     if (typeof m.text !== "string") {
       return { code: "bad_request", message: `"${m.type}" needs a "text" string`, id };
     }
@@ -269,11 +269,11 @@ export function parseClientMessage(
   };
   const withId = <T extends object>(message: T): T & { id?: string } =>
     id === undefined ? message : { ...message, id };
-  const name = (field: "name" | "to"): string | ProtocolError =>
+  const name = (field: "name" | "to"): string | ErrorReply =>
     typeof m[field] === "string"
       ? m[field] as string
       : { code: "bad_request", message: `"${m.type}" needs a "${field}" string`, id };
-  const err = (e: ProtocolError): ParseResult => ({ ok: false, error: stripUndefinedId(e) });
+  const err = (e: ErrorReply): ParseResult => ({ ok: false, error: stripUndefinedId(e) });
 
   switch (m.type) {
     case "hello":
@@ -304,7 +304,7 @@ export function parseClientMessage(
   }
 }
 
-function stripUndefinedId(e: ProtocolError): ProtocolError {
+function stripUndefinedId(e: ErrorReply): ErrorReply {
   return e.id === undefined ? { code: e.code, message: e.message } : e;
 }
 
