@@ -50,12 +50,14 @@ export function parseAddress(text: string, defaultPort: number): Address {
     const close = text.indexOf("]");
     if (close < 0) throw bad('missing "]"');
     const host = text.slice(1, close);
+    if (host.includes("[")) throw bad('unbalanced "["');
     if (!host.includes(":")) throw bad("brackets are for IPv6 addresses");
     const rest = text.slice(close + 1);
     if (rest === "") return { host, port: defaultPort };
     if (!rest.startsWith(":")) throw bad('expected ":PORT" after "]"');
     return { host, port: portOf(rest.slice(1), bad) };
   }
+  if (text.includes("]") || text.includes("[")) throw bad("unbalanced brackets");
   const colons = text.split(":").length - 1;
   if (colons === 0) return { host: text, port: defaultPort };
   if (colons > 1) {

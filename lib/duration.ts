@@ -22,7 +22,9 @@ const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)?$/;
 export function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match) return undefined;
-  const ms = Number(match[1]) * UNIT_MS[match[2] ?? "s"];
+  // Rounded to a nanosecond, so decimal text reads back exactly (1.005s is 1005, not
+  // the 1004.9999999999999 that binary floating point makes of it).
+  const ms = Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"] * 1e6) / 1e6;
   return Number.isFinite(ms) ? ms : undefined;
 }
 

@@ -178,7 +178,10 @@ export function parseFlags<F extends Flags>(
 function usageFromParseArgs(err: unknown): UsageError {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: string }).code;
-  const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? "";
+  // parseArgs quotes the option as it declares it: '-c, --count <value>' or '--json';
+  // name it by its long name, as the user is most likely to recognise it.
+  const quoted = /'(-[^']*)'/.exec(message)?.[1] ?? "";
+  const flag = /--[^\s,=<]+/.exec(quoted)?.[0] ?? /^-[^\s,]+/.exec(quoted)?.[0] ?? "";
   switch (code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return new UsageError(`unknown flag ${flag}`);
