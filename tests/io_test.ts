@@ -1,0 +1,48 @@
+/** Unit tests of the injected world: stop signals per OS, the resolver contract. */
+
+import assert from "node:assert/strict";
+import { ResolveError } from "../lib/errors.ts";
+import { stopSignals, systemIo, systemResolve } from "../lib/io.ts";
+import { fakeIo } from "./helpers.ts";
+
+Deno.test("stopSignals: Windows delivers SIGINT and SIGBREAK", () => {
+  assert.deepStrictEqual(stopSignals("windows"), ["SIGINT", "SIGBREAK"]);
+});
+
+Deno.test("stopSignals: Unix-likes stop on SIGINT and SIGTERM", () => {
+  for (const os of ["linux", "darwin", "freebsd", "netbsd", "android", "solaris"] as const) {
+    assert.deepStrictEqual(stopSignals(os), ["SIGINT", "SIGTERM"], os);
+  }
+});
+
+Deno.test("systemResolve: IP literals come back as they are, without asking a name server", async () => {
+  assert.deepStrictEqual(await systemResolve("127.0.0.1"), ["127.0.0.1"]);
+  assert.deepStrictEqual(await systemResolve("::1"), ["::1"]);
+  assert.deepStrictEqual(await systemResolve("fe80::1%lo"), ["fe80::1%lo"]);
+});
+
+Deno.test("systemIo: the real world, with the OS and a working clock", () => {
+  const io = systemIo();
+  assert.equal(io.os, Deno.build.os);
+  assert(Math.abs(io.now() - Date.now()) < 60_000);
+  assert.equal(typeof io.stdout.isTerminal, "boolean");
+  // Subscribing and unsubscribing leaves no signal listener behind (the sanitizer checks).
+  const stop = io.onSignal(() => {});
+  stop();
+});
+
+Deno.test("fakeIo: captures output and resolves only literals and localhost", async () => {
+  const io = fakeIo();
+  io.stdout.write("out");
+  io.stderr.write("err");
+  assert.equal(io.stdoutText(), "out");
+  assert.equal(io.stderrText(), "err");
+  assert.deepStrictEqual(await io.resolve("localhost"), ["127.0.0.1"]);
+  assert.deepStrictEqual(await io.resolve("::1"), ["::1"]);
+  await assert.rejects(io.resolve("nowhere.invalid"), (err) => {
+    assert(err instanceof ResolveError);
+    assert.equal(err.exitCode, 3);
+    assert.equal(err.message, "resolve nowhere.invalid: host not found");
+    return true;
+  });
+});
