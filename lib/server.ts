@@ -414,6 +414,8 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
 
   const shutdown = () => {
     shuttingDown ??= (async () => {
+      // Before the abort: handlers that close on it must log "shutdown", not "closed".
+      for (const c of connections) c.closeReason ??= "shutdown";
       stopping.abort();
       if (sweeper !== undefined) clearInterval(sweeper);
       tcpListener?.close();
@@ -521,7 +523,9 @@ export function summaryLine(
     `${stats.maxOpen} at most at once`,
   ];
   if (stats.rejected) parts.push(`${stats.rejected} rejected over --max-conns`);
-  parts.push(`${formatBytes(stats.bytesIn)} bytes in`, `${formatBytes(stats.bytesOut)} bytes out`);
+  // "5 bytes in", but "64KiB in" (not "64KiB bytes in").
+  const bytes = (n: number) => /\d$/.test(formatBytes(n)) ? `${n} bytes` : formatBytes(n);
+  parts.push(`${bytes(stats.bytesIn)} in`, `${bytes(stats.bytesOut)} out`);
   if (stats.datagrams) parts.push(`${stats.datagrams} datagrams`);
   if (dropped) parts.push(`${dropped} dropped by the source guard`);
   for (const [key, value] of Object.entries(extra)) parts.push(`${key} ${value}`);
