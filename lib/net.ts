@@ -8,7 +8,7 @@
 
 import { type Address, formatAddress, isIPv6 } from "./address.ts";
 import { formatDuration } from "./duration.ts";
-import { netError, TimeoutError } from "./errors.ts";
+import { InterruptedError, netError, TimeoutError } from "./errors.ts";
 import type { Io } from "./io.ts";
 
 /** Options of {@linkcode dial}. */
@@ -27,7 +27,9 @@ export interface DialOptions {
  *
  * @throws {ResolveError} (exit 3) when the host does not resolve.
  * @throws {ConnectError} (exit 4) when every address refused or was unreachable.
- * @throws {TimeoutError} (exit 5) when nothing answered within `timeout`.
+ * @throws {TimeoutError} (exit 5) when nothing answered within `timeout`, resolving
+ * included.
+ * @throws {InterruptedError} (exit 130) when `signal` aborted it.
  *
  * @example
  * ```ts
@@ -37,23 +39,63 @@ export interface DialOptions {
 export async function dial(address: Address, options: DialOptions): Promise<Deno.TcpConn> {
   const deadline = AbortSignal.timeout(options.timeout);
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
-  const ips = await options.io.resolve(address.host);
+  const waited = formatDuration(options.timeout);
+  // A resolver cannot be cancelled, only abandoned: without this a name server that
+  // never answers would hold the client past --timeout, and past Ctrl-C.
+  const ips = await abandonOn(
+    options.io.resolve(address.host),
+    options.timeout,
+    options.signal,
+    () =>
+      new TimeoutError(`resolve ${address.host}: timed out after ${waited}`, {
+        hint: "raise --timeout if the peer is slow",
+      }),
+  );
   let lastError: unknown;
   for (const ip of ips) {
     const at = formatAddress({ host: ip, port: address.port });
     try {
       return await Deno.connect({ transport: "tcp", hostname: ip, port: address.port, signal });
     } catch (err) {
+      // The user's signal, not the deadline: interrupted (exit 130), not a timeout.
+      if (options.signal?.aborted) throw new InterruptedError();
       lastError = netError(err, {
         op: "dial",
         transport: "tcp",
         address: at,
-        waited: formatDuration(options.timeout),
+        waited,
       });
       if (signal.aborted) break;
     }
   }
   throw lastError;
+}
+
+/**
+ * `work`'s result, unless `ms` pass first (`timedOut()` is thrown) or `signal` aborts
+ * ({@linkcode InterruptedError}). The timer keeps the process alive while it waits.
+ */
+function abandonOn<T>(
+  work: Promise<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+  timedOut: () => Error,
+): Promise<T> {
+  if (signal?.aborted) {
+    work.catch(() => {}); // abandoned: its failure is nobody's
+    return Promise.reject(new InterruptedError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => settle(() => reject(timedOut())), ms);
+    const onAbort = () => settle(() => reject(new InterruptedError()));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    work.then((value) => settle(() => resolve(value)), (err) => settle(() => reject(err)));
+    function settle(then: () => void) {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      then();
+    }
+  });
 }
 
 /** A UDP socket bound to an ephemeral port, for talking to one server. */
