@@ -7,10 +7,14 @@
 import config from "./deno.json" with { type: "json" };
 import { runCli } from "./lib/cli.ts";
 import { systemIo } from "./lib/io.ts";
+import { daytime } from "./commands/daytime.ts";
+import { timeFetch } from "./commands/time_fetch/mod.ts";
 import { echo } from "./commands/echo/mod.ts";
 
 /** Every subcommand, in the order `sockit --help` lists them. */
 export const commands = [
+  daytime,
+  timeFetch,
   echo,
 ];
 
