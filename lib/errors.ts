@@ -193,9 +193,9 @@ export function netError(err: unknown, at: NetOp): SockitError {
   return new SockitError(`${where}: ${message}`, ExitCode.checkFailed, { cause });
 }
 
-/** Whether `err` is a timeout or an abort caused by one. */
+/** Whether `err` is a timeout (Deno's, an aborted signal's, or sockit's own). */
 export function isTimeout(err: unknown): boolean {
-  if (err instanceof Deno.errors.TimedOut) return true;
+  if (err instanceof Deno.errors.TimedOut || err instanceof TimeoutError) return true;
   return err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
 }
 

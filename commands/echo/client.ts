@@ -234,7 +234,9 @@ async function connect(
       for (;;) {
         const reply = await udp.receive(Math.max(1, until - performance.now()));
         trace?.("recv", where, reply);
-        // A late answer to an earlier (lost) probe is not this probe's: skip it.
+        // A late answer to an earlier (lost) probe is not this probe's: skip it. An
+        // answer equal to this payload is this probe's (with --message, all are equal).
+        if (!firstDifference(payload, reply)) return reply;
         const earlier = sent.slice(0, -1).some((p) => !firstDifference(p, reply));
         if (!earlier) return reply;
       }
