@@ -348,3 +348,105 @@ Deno.test("echo client: a stop signal while resolving → exit 130, not a timeou
   assert.equal(code, 130, stderr);
   assert.equal(stderr, "sockit: interrupted\n");
 });
+
+// --- UDP -------------------------------------------------------------------------------
+
+/** A UDP peer on 127.0.0.1 that answers each datagram with `answer(bytes)`, if any. */
+function udpPeer(answer: (bytes: Uint8Array) => Uint8Array | undefined) {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for (;;) {
+      const [data, from] = await socket.receive();
+      const reply = answer(data);
+      if (reply) await socket.send(reply, from);
+    }
+  })().catch(() => {}); // ends when the socket closes
+  return {
+    port: (socket.addr as Deno.NetAddr).port,
+    async [Symbol.asyncDispose]() {
+      socket.close();
+      await serving;
+    },
+  };
+}
+
+Deno.test("echo client --udp: random payloads all come back → exit 0", async () => {
+  await using server = udpPeer((bytes) => bytes);
+  const io = fakeIo();
+  const { code, stdout } = await runEcho(
+    io,
+    "--to",
+    `127.0.0.1:${server.port}`,
+    "--udp",
+    "-c",
+    "3",
+    "-i",
+    "0",
+  );
+  assert.equal(code, 0, io.stderrText());
+  assert.match(stdout, /\(udp\): 3 probes/);
+  assert.match(stdout, /3 sent, 3 received, 0 mismatched, 0% loss/);
+});
+
+Deno.test("echo client --udp --message: the same text every probe still counts each reply", async () => {
+  await using server = udpPeer((bytes) => bytes);
+  const io = fakeIo();
+  const { code, stdout } = await runEcho(
+    io,
+    "--to",
+    `127.0.0.1:${server.port}`,
+    "--udp",
+    "-c",
+    "3",
+    "-i",
+    "0",
+    "--message",
+    "ping",
+    "--timeout",
+    "2s",
+  );
+  assert.equal(code, 0, stdout + io.stderrText());
+  assert.match(stdout, /3 sent, 3 received, 0 mismatched, 0% loss/);
+});
+
+Deno.test("echo client --udp: a server that drops every datagram → exit 5, each probe lost", async () => {
+  await using server = udpPeer(() => undefined);
+  const io = fakeIo();
+  const { code, stdout, stderr } = await runEcho(
+    io,
+    "--to",
+    `127.0.0.1:${server.port}`,
+    "--udp",
+    "-c",
+    "2",
+    "-i",
+    "0",
+    "--timeout",
+    "100ms",
+  );
+  assert.equal(code, 5, stderr);
+  assert.match(stdout, /seq=1 lost/);
+  assert.match(stdout, /seq=2 lost/, "UDP goes on after a loss");
+  assert.match(stdout, /2 sent, 0 received, 0 mismatched, 100% loss/);
+});
+
+Deno.test("echo client --udp: one lost datagram of three → exit 1 with 33% loss", async () => {
+  let n = 0;
+  await using server = udpPeer((bytes) => (++n === 2 ? undefined : bytes));
+  const io = fakeIo();
+  const { code, stdout } = await runEcho(
+    io,
+    "--to",
+    `127.0.0.1:${server.port}`,
+    "--udp",
+    "-c",
+    "3",
+    "-i",
+    "0",
+    "--timeout",
+    "100ms",
+  );
+  assert.equal(code, 1, io.stderrText());
+  assert.match(stdout, /seq=2 lost/);
+  assert.match(stdout, /3 sent, 2 received, 0 mismatched, 33\.333% loss/);
+});

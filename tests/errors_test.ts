@@ -168,6 +168,9 @@ Deno.test("netError: timeouts (TimedOut, TimeoutError, AbortError) → TimeoutEr
     netError(new Deno.errors.TimedOut("x"), dialAt).message,
     "dial tcp 127.0.0.1:7: timed out",
   );
+  // sockit's own TimeoutError (a UDP read with no answer) is a timeout too.
+  assert(isTimeout(new TimeoutError("read udp h:7: no answer within 1s")));
+  assert(!isTimeout(new ConnectError("x")));
   assert(!isTimeout(new Error("x")));
   assert(!isTimeout(new DOMException("x", "NetworkError")));
 });
