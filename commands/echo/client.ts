@@ -295,9 +295,12 @@ function summarize(
   const sent = probes.length;
   const ok = probes.filter((p) => p.status === "ok");
   const mismatched = probes.filter((p) => p.status === "mismatch").length;
-  const missing = plan.count - ok.length - mismatched;
+  // Interrupted, probes never sent are not lost (like ping); otherwise they are: the
+  // check asked for --count and did not get them.
+  const expected = interrupted ? sent : plan.count;
+  const missing = expected - ok.length - mismatched;
   const received = ok.length + mismatched;
-  const lossPercent = plan.count === 0 ? 0 : (100 * (plan.count - received)) / plan.count;
+  const lossPercent = expected === 0 ? 0 : (100 * (expected - received)) / expected;
   const rtt = rttSummary(ok.map((p) => p.rttMs!));
   const rttFields = rtt
     ? { min: round3(rtt.min), avg: round3(rtt.avg), max: round3(rtt.max), p99: round3(rtt.p99) }
