@@ -121,14 +121,23 @@ Deno.test("runCli: bad values are one line naming the flag, exit 2", async () =>
     [["--count"], "--count needs a value"],
     [["-c"], "--count needs a value"],
     [["--json=1"], "--json takes no value"],
-    [["--interval", "soon", "--to", "h"], '--interval: "soon" is not a duration (like 250ms, 2s, 1.5s, 1m)'],
+    [
+      ["--interval", "soon", "--to", "h"],
+      '--interval: "soon" is not a duration (like 250ms, 2s, 1.5s, 1m)',
+    ],
     [["--transport", "sctp"], '--transport: "sctp" is not one of tcp, udp, both'],
     [["--size", "big", "--to", "h"], '--size: "big" is not a size (like 512, 64KiB, 1MiB)'],
     [["--to", "[::1"], 'address "[::1": missing "]"'],
     [["--to", "h:99999"], 'address "h:99999": "99999" is not a port number (0-65535)'],
-    [["--to", "h:7", "--size", "8", "--message", "hi"], "--size and --message cannot be used together"],
+    [
+      ["--to", "h:7", "--size", "8", "--message", "hi"],
+      "--size and --message cannot be used together",
+    ],
     [["--to", "h:7", "--message", ""], "--message: must not be empty"],
-    [["--to", "h:7", "--udp", "--size", "70000"], "--size: 70000 bytes do not fit one UDP datagram (65507 at most)"],
+    [
+      ["--to", "h:7", "--udp", "--size", "70000"],
+      "--size: 70000 bytes do not fit one UDP datagram (65507 at most)",
+    ],
     [["stray"], 'unexpected argument "stray"'],
   ];
   for (const [args, message] of cases) {
@@ -181,7 +190,10 @@ Deno.test("runCli: a command's SockitError is one line with its hint and its exi
   );
   const resolve = await run("probe", "--fail", "resolve");
   assert.equal(resolve.code, 3);
-  assert.equal(oneLine(resolve.stderr), "sockit: resolve nowhere.invalid: host not found (check it)");
+  assert.equal(
+    oneLine(resolve.stderr),
+    "sockit: resolve nowhere.invalid: host not found (check it)",
+  );
 });
 
 Deno.test("runCli: a command's own exit code and output pass through", async () => {
@@ -193,6 +205,9 @@ Deno.test("runCli: an unexpected error (a bug) exits 1 and keeps its stack to be
   const { code, stderr } = await run("probe", "--fail", "bug");
   assert.equal(code, 1);
   const [first, ...rest] = stderr.split("\n");
-  assert.equal(first, "sockit: internal error: cannot read properties of undefined (please report this)");
+  assert.equal(
+    first,
+    "sockit: internal error: cannot read properties of undefined (please report this)",
+  );
   assert(rest.join("\n").includes("TypeError"));
 });
