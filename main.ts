@@ -10,12 +10,14 @@ import { systemIo } from "./lib/io.ts";
 import { daytime } from "./commands/daytime.ts";
 import { timeFetch } from "./commands/time_fetch/mod.ts";
 import { echo } from "./commands/echo/mod.ts";
+import { raceDemo } from "./commands/race_demo/mod.ts";
 
 /** Every subcommand, in the order `sockit --help` lists them. */
 export const commands = [
   daytime,
   timeFetch,
   echo,
+  raceDemo,
 ];
 
 if (import.meta.main) {
