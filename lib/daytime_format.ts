@@ -85,6 +85,7 @@ function formatterFor(timeZone: string | undefined): Intl.DateTimeFormat {
 
 function fieldsOf(ms: number, options: FormatOptions): Fields {
   const d = new Date(ms);
+  const wholeSecond = Math.floor(ms / 1000) * 1000;
   if (options.utc) {
     return {
       year: d.getUTCFullYear(),
@@ -94,7 +95,7 @@ function fieldsOf(ms: number, options: FormatOptions): Fields {
       hour: d.getUTCHours(),
       minute: d.getUTCMinutes(),
       second: d.getUTCSeconds(),
-      millisecond: d.getUTCMilliseconds(),
+      millisecond: ms - wholeSecond,
       offset: 0,
       zone: "UTC",
     };
@@ -103,7 +104,6 @@ function fieldsOf(ms: number, options: FormatOptions): Fields {
   for (const p of formatterFor(options.timeZone).formatToParts(d)) parts[p.type] = p.value;
   const year = Number(parts.year), month = Number(parts.month), day = Number(parts.day);
   const hour = Number(parts.hour), minute = Number(parts.minute), second = Number(parts.second);
-  const wholeSecond = Math.floor(ms / 1000) * 1000;
   const offset = Math.round(
     (Date.UTC(year, month - 1, day, hour, minute, second) - wholeSecond) /
       60_000,
@@ -201,7 +201,7 @@ export function formatDaytime(
       const f = fieldsOf(ms, options);
       const zone = f.offset === 0 && options.utc ? "Z" : numericOffset(f.offset, true);
       return `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)}T${clock(f)}.${
-        pad(f.millisecond, 3)
+        pad(Math.floor(f.millisecond), 3)
       }${zone}`;
     }
     case "rfc2822": {
@@ -225,7 +225,7 @@ export function formatDaytime(
  *
  * @example
  * ```ts
- * formatStamp(Date.UTC(2026, 10, 21, 23, 59, 1, 234.5), { digits: 6, utc: true });
+ * formatStamp(Date.UTC(2026, 10, 21, 23, 59, 1, 234) + 0.5, { digits: 6, utc: true });
  * // "2026-11-21 23:59:01.234500 (+0000)"
  * ```
  */

@@ -43,8 +43,9 @@ const DAY_MS = 86_400_000;
  * ```
  */
 export function fromEraSeconds(seconds: number, nearMs: number = ERA_1_START_MS): number {
+  // The era that puts the result in [near - 2^31 s, near + 2^31 s).
   const nearSeconds = nearMs / 1000 + SECONDS_1900_TO_1970;
-  const era = Math.round((nearSeconds - seconds) / ERA_SECONDS);
+  const era = Math.ceil((nearSeconds - 2 ** 31 - seconds) / ERA_SECONDS);
   return (era * ERA_SECONDS + seconds - SECONDS_1900_TO_1970) * 1000;
 }
 
