@@ -16,7 +16,7 @@ import {
   summarize,
   trialResult,
 } from "../commands/race_demo/report.ts";
-import { fakeIo, runSockit } from "./helpers.ts";
+import { fakeIo, LineReader, runSockit, sockitCommand } from "./helpers.ts";
 
 const cli = { commands: [raceDemo], version: "test" };
 
@@ -355,4 +355,44 @@ Deno.test("sockit race-demo runs from main.ts, in human mode and with --json", a
   const events = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
   const unsafe = events.find((e) => e.event === "trace-result" && e.mode === "unsafe");
   assert.equal(unsafe.lost, 1);
+});
+
+Deno.test("sockit race-demo stops a long run on SIGINT with exit 130", {
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  // A run far longer than the test (minutes of mutex increments), interrupted as soon as
+  // it says it started.
+  const { cmd, args } = sockitCommand([
+    "race-demo",
+    "--mode",
+    "mutex",
+    "--workers",
+    "2",
+    "--iterations",
+    "1000000000",
+    "--trials",
+    "1000",
+    "--json",
+  ]);
+  const proc = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).spawn();
+  const stdout = new LineReader(proc.stdout);
+  const stderr = new LineReader(proc.stderr);
+  try {
+    const start = JSON.parse((await stdout.next(15_000))!);
+    assert.equal(start.event, "start");
+    proc.kill("SIGINT");
+    const status = await proc.status;
+    assert.equal(status.code, 130);
+    assert.match(
+      (await stderr.rest()).join("\n"),
+      /^sockit: interrupted during mutex trial 1 of 1000$/,
+    );
+  } finally {
+    try {
+      proc.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await proc.status;
+    await stdout.cancel();
+    await stderr.cancel();
+  }
 });

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CheckFailedError } from "../../lib/errors.ts";
+import { CheckFailedError, InterruptedError } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
 import type { Output } from "../../lib/output.ts";
 import type { Mode } from "./memory.ts";
@@ -56,6 +56,7 @@ export interface DemoContext {
 export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<number> {
   const { io, out } = ctx;
   const { modes, workers, iterations, trials } = plan;
+  using interrupt = onInterrupt(io); // before "start", which tells a caller we are running
   out.result(
     "start",
     { modes, workers, iterations, trials, cores: plan.cores },
@@ -77,7 +78,12 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<number>
       progress.begin(label, workers * iterations);
       let outcome;
       try {
-        outcome = await pool.run(mode, iterations, { onProgress: (done) => progress.show(done) });
+        outcome = await Promise.race([
+          pool.run(mode, iterations, { onProgress: (done) => progress.show(done) }),
+          interrupt.signalled.then(() => {
+            throw new InterruptedError(`interrupted during ${label}`);
+          }),
+        ]);
       } finally {
         progress.end();
       }
@@ -141,6 +147,18 @@ export function verdict(failed: readonly ModeSummary[]): number {
   throw new CheckFailedError(`${what.join("; ")}; it must lose none`, {
     hint: "this is a bug in sockit, please report it",
   });
+}
+
+/**
+ * A promise that resolves on the first stop signal (SIGINT/SIGTERM), so a long trial can
+ * be abandoned: the pool's disposal then terminates the busy workers, and the error
+ * exits 130. Disposing removes the listener, so a second signal kills at once.
+ */
+function onInterrupt(io: Io): { signalled: Promise<void> } & Disposable {
+  let resolve!: () => void;
+  const signalled = new Promise<void>((r) => resolve = r);
+  const stop = io.onSignal(() => resolve());
+  return { signalled, [Symbol.dispose]: stop };
 }
 
 /** Lines only a person reads: printed in human mode, nothing with `--json`. */
