@@ -1,0 +1,460 @@
+/**
+ * `sockit chat-join [HOST:PORT]`: the chat client (SPEC, `sockit chat-join`). Speaks
+ * the framed dialect of `chat-serve`. Three ways to run:
+ *
+ * - **interactive** (stdin is a terminal): a line editor in raw mode; incoming
+ *   messages appear above the input line, which is drawn again with what was typed.
+ * - **scripted** (stdin is not a terminal): each stdin line is sent (a `say`, or a
+ *   `/command`); at the end of stdin, once every message is acknowledged, it leaves.
+ * - **--send TEXT** (repeatable): sends, waits for every acknowledgement, leaves.
+ *
+ * @module
+ */
+
+import { parseAddress } from "../../lib/address.ts";
+import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
+import { ConnectError, ExitCode, InterruptedError, UsageError } from "../../lib/errors.ts";
+import { defineFlags } from "../../lib/flags.ts";
+import { decodeLines } from "../../lib/framing.ts";
+import type { Io, StopSignal } from "../../lib/io.ts";
+import { createOutput, type Paint } from "../../lib/output.ts";
+import { createTracer, type Tracer } from "../../lib/trace.ts";
+import { ChatClient, type Ending, JoinCancelled, type Status } from "./client.ts";
+import {
+  clean,
+  CLIENT_HELP,
+  formatMessage,
+  jsonLine,
+  messageFields,
+  nameFromLogin,
+} from "./join_format.ts";
+import {
+  type ClientMessage,
+  type ErrorReply as Refusal,
+  nameProblem,
+  parseCommandLine,
+  sanitize,
+  type ServerMessage,
+} from "./protocol.ts";
+import { Terminal, terminalPlan } from "./terminal.ts";
+
+/** The chat port of `chat-serve`. */
+export const CHAT_PORT = 5555;
+
+/** Messages a script keeps in flight before waiting for acknowledgements. */
+export const SEND_WINDOW = 256;
+
+/** The message size assumed when the server's welcome names none. */
+const DEFAULT_MAX_MESSAGE = 16 * 1024;
+
+const flags = defineFlags({
+  name: {
+    type: "string",
+    short: "n",
+    valueName: "NAME",
+    help: "your name: 1-32 letters, digits, _ - . (default: asked on a terminal, else $USER)",
+  },
+  send: {
+    type: "strings",
+    short: "s",
+    valueName: "TEXT",
+    help: "send TEXT as a message (repeatable), wait until the server acknowledged every " +
+      "one, leave; TEXT is sent as is, a leading / is not a command",
+  },
+  timeout: {
+    type: "duration",
+    short: "W",
+    default: 5000,
+    help: "longest wait to connect and be welcomed, and for each acknowledgement",
+  },
+  reconnect: {
+    type: "boolean",
+    help: "re-join after a lost connection, with exponential backoff (250ms doubling to " +
+      "10s, jittered), giving up after 10 attempts in a row",
+  },
+  ...commonFlags,
+});
+
+/** `sockit chat-join`. */
+export const chatJoin = defineCommand({
+  name: "chat-join",
+  summary: "chat client for chat-serve: interactive, scripted from stdin, or --send",
+  usage: ["[HOST:PORT] [--name NAME] [flags]", "[HOST:PORT] --send TEXT [--send TEXT ...]"],
+  positional: {
+    name: "HOST:PORT",
+    help: `the chat server (default 127.0.0.1:${CHAT_PORT}; a bare HOST means port ${CHAT_PORT})`,
+    max: 1,
+  },
+  description: `
+On a terminal: type a line and Enter to say it; messages arrive above the line you are
+typing, which is never garbled. Commands: /nick NAME, /who, /me TEXT, /msg NAME TEXT,
+/quit, /help (//TEXT says a text that starts with /). Keys: Left/Right, Home/End,
+Up/Down (history), Backspace, Delete, Ctrl-U, Ctrl-W, Ctrl-K; Ctrl-C or Ctrl-D leaves.
+
+When stdin is not a terminal, each line of it is sent (a message or a /command); at its
+end, once the server acknowledged every message, the client says bye and exits 0.
+--json prints every event as one JSON object per line.
+
+Exit codes: 0 done; 1 the server refused a message or the name; 2 usage; 3 host not
+found; 4 refused, or the connection was lost (or the server shut down) before the work
+was done; 5 no connection, welcome or acknowledgement within --timeout; 6 the server
+does not speak the chat protocol; 130 interrupted by a signal before the work was done.`,
+  flags,
+  examples: [
+    "sockit chat-join                                  # 127.0.0.1:5555, asks your name",
+    "sockit chat-join chat.example.org:5555 --name alice",
+    "sockit chat-join --name bot --send 'build passed' --send 'deploying'",
+    "tail -f build.log | sockit chat-join --name ci --reconnect",
+    "sockit chat-join --name logger --json < /dev/null",
+  ],
+  async run(options, io) {
+    const address = parseAddress(options.positionals[0] ?? `127.0.0.1:${CHAT_PORT}`, CHAT_PORT);
+    if (options.name !== undefined) {
+      const problem = nameProblem(options.name);
+      if (problem) throw new UsageError(`--name: ${problem}`);
+    }
+    if (options.send.length > 0 && options.send.some((text) => text.trim() === "")) {
+      throw new UsageError("--send: a message cannot be empty");
+    }
+    const interactive = options.send.length === 0 && io.stdin.isTerminal &&
+      io.stdin.setRaw !== undefined;
+    const stops = watchSignals(io);
+    try {
+      if (interactive) return await runInteractive(options, io, address, stops.signal);
+      const name = options.name ?? defaultName(io);
+      if (name === undefined) {
+        throw new UsageError("no name to join with", {
+          hint: "give --name NAME (or set $USER)",
+        });
+      }
+      let client: ChatClient | undefined = undefined; // set once joined; read by the callbacks
+      const display = createDisplay(io, options, () => client?.name ?? name);
+      client = await ChatClient.join({
+        address,
+        name,
+        io,
+        timeout: options.timeout,
+        reconnect: options.reconnect,
+        trace: display.trace,
+        onMessage: (m, own) => display.message(m, own),
+        onStatus: (s) => display.status(s),
+      });
+      return options.send.length > 0
+        ? await runSend(client, options.send, stops.signal)
+        : await runScripted(client, io, display, stops.signal);
+    } finally {
+      stops.stop();
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------------------
+// The three modes
+
+type Flags = RunOptions<typeof flags>;
+
+/** What a wait ended with: the awaited value, the end of the session, or a signal. */
+type Raced<T> =
+  | { kind: "value"; value: T }
+  | { kind: "ended"; ending: Ending }
+  | { kind: "signal"; signal: StopSignal };
+
+function race<T>(
+  client: ChatClient,
+  work: Promise<T>,
+  signal: Promise<StopSignal>,
+): Promise<Raced<T>> {
+  return Promise.race([
+    work.then((value) => ({ kind: "value" as const, value })),
+    client.ended.then((ending) => ({ kind: "ended" as const, ending })),
+    signal.then((s) => ({ kind: "signal" as const, signal: s })),
+  ]);
+}
+
+/** The exit for a session that ended before the work was done. */
+function unfinished(client: ChatClient, ending: Ending, what: string): never {
+  if (ending.kind === "lost") throw ending.error;
+  const how = ending.kind === "shutdown"
+    ? `the server shut down${ending.message ? ` (${clean(ending.message)})` : ""}`
+    : "the session ended";
+  throw new ConnectError(`chat ${client.address}: ${how} before ${what}`);
+}
+
+/** `--send`: send each text, wait for every acknowledgement, leave. */
+async function runSend(
+  client: ChatClient,
+  texts: string[],
+  signal: Promise<StopSignal>,
+): Promise<number> {
+  for (const text of texts) client.send({ type: "say", text });
+  const done = await race(client, client.settled(), signal);
+  if (done.kind === "ended") {
+    if (client.unacknowledged > 0) {
+      unfinished(
+        client,
+        done.ending,
+        `acknowledging ${client.unacknowledged} of ${texts.length} messages`,
+      );
+    }
+  } else {
+    await client.leave();
+    if (done.kind === "signal") throw new InterruptedError(`interrupted by ${done.signal}`);
+  }
+  return client.rejections.length > 0 ? ExitCode.checkFailed : ExitCode.ok;
+}
+
+/** Stdin is not a terminal: each line is a message or a /command. */
+async function runScripted(
+  client: ChatClient,
+  io: Io,
+  display: Display,
+  signal: Promise<StopSignal>,
+): Promise<number> {
+  const maxMessage = limitOf(client);
+  const decoder = new TextDecoder();
+  let refusedHere = 0; // lines refused here, never sent
+  const reader = io.stdin.readable.pipeThrough(
+    decodeLines({
+      maxLength: maxMessage + 64, // room for "/msg NAME " before the text
+      onOversize: (length) => {
+        refusedHere++;
+        display.refused({
+          code: "too_long",
+          message:
+            `A stdin line of more than ${length} bytes exceeds the limit of ${maxMessage} bytes; not sent`,
+        });
+      },
+    }),
+  ).getReader();
+  try {
+    for (;;) {
+      const next = await race(client, reader.read(), signal);
+      if (next.kind === "signal") {
+        await client.leave();
+        throw new InterruptedError(`interrupted by ${next.signal}`);
+      }
+      if (next.kind === "ended") unfinished(client, next.ending, "the end of stdin");
+      if (next.value.done) break;
+      const outcome = handleInput(decoder.decode(next.value.value), client, display, maxMessage);
+      if (outcome === "quit") break;
+      if (outcome === "refused") refusedHere++;
+      const room = await race(client, client.window(SEND_WINDOW), signal);
+      if (room.kind === "signal") {
+        await client.leave();
+        throw new InterruptedError(`interrupted by ${room.signal}`);
+      }
+      if (room.kind === "ended") unfinished(client, room.ending, "the end of stdin");
+    }
+    const done = await race(client, client.settled(), signal);
+    if (done.kind === "ended" && client.unacknowledged > 0) {
+      unfinished(client, done.ending, `acknowledging ${client.unacknowledged} messages`);
+    }
+    await client.leave();
+    if (done.kind === "signal") throw new InterruptedError(`interrupted by ${done.signal}`);
+  } finally {
+    reader.cancel().catch(() => {});
+    await client.close();
+  }
+  return client.rejections.length + refusedHere > 0 ? ExitCode.checkFailed : ExitCode.ok;
+}
+
+/** Stdin is a terminal: the line editor, until Ctrl-C, Ctrl-D or /quit. */
+async function runInteractive(
+  options: Flags,
+  io: Io,
+  address: { host: string; port: number },
+  signal: Promise<StopSignal>,
+): Promise<number> {
+  const term = new Terminal(io);
+  const sink = { write: (text: string) => term.print(text), isTerminal: io.stdout.isTerminal };
+  const screen: Io = { ...io, stdout: sink, stderr: sink };
+  let name = options.name;
+  let client: ChatClient | undefined;
+  const display = createDisplay(screen, options, () => client?.name ?? name ?? "");
+  const prompt = (who: string) => `${display.paint.byName(who)}> `;
+  term.start();
+  try {
+    name ??= await askName(term, display, signal, defaultName(io));
+    if (name === undefined) return ExitCode.ok;
+    display.note(`joining ${address.host}:${address.port} as ${name}...`);
+    try {
+      client = await ChatClient.join({
+        address,
+        name,
+        io,
+        timeout: options.timeout,
+        reconnect: options.reconnect,
+        trace: display.trace,
+        chooseName: (_taken, error) => {
+          display.message(error, true);
+          return askName(term, display, signal);
+        },
+        onMessage: (m, own) => {
+          display.message(m, own);
+          if (client) term.setPrompt(prompt(client.name)); // after a rename
+        },
+        onStatus: (s) => display.status(s),
+      });
+    } catch (err) {
+      if (err instanceof JoinCancelled) return ExitCode.ok;
+      throw err;
+    }
+    const joined = client;
+    display.note("type a message and Enter; /help for commands; Ctrl-C or Ctrl-D leaves");
+    const maxMessage = limitOf(joined);
+    for (;;) {
+      term.setPrompt(prompt(joined.name));
+      const next = await race(joined, term.next(), signal);
+      if (next.kind === "ended") {
+        if (next.ending.kind === "lost") throw next.ending.error;
+        return ExitCode.ok; // the server shut down and said so: shown above
+      }
+      if (next.kind === "signal" || next.value.type !== "submit") break; // Ctrl-C, Ctrl-D
+      if (handleInput(next.value.line, joined, display, maxMessage) === "quit") break;
+    }
+    term.setPrompt("");
+    await joined.leave();
+    return ExitCode.ok;
+  } finally {
+    await term.stop();
+    await client?.close();
+  }
+}
+
+/** Asks for a name at the prompt until a valid one is given; undefined on Ctrl-C/D. */
+async function askName(
+  term: Terminal,
+  display: Display,
+  signal: Promise<StopSignal>,
+  suggestion?: string,
+): Promise<string | undefined> {
+  const previous = term.prompt;
+  term.setPrompt(suggestion ? `name [${suggestion}]: ` : "name: ");
+  try {
+    for (;;) {
+      const next = await Promise.race([term.next(), signal.then(() => undefined)]);
+      if (next?.type !== "submit") return undefined;
+      const name = next.line.trim() || suggestion;
+      if (name === undefined) continue;
+      const problem = nameProblem(name);
+      if (!problem) return name;
+      display.refused({ code: "name_invalid", message: problem });
+    }
+  } finally {
+    term.setPrompt(previous);
+  }
+}
+
+/**
+ * One line the user typed or a script sent: a `say`, a `/command`, or nothing for a
+ * blank line. `/help` is answered here, `/quit` returned to the caller.
+ */
+function handleInput(
+  line: string,
+  client: ChatClient,
+  display: Display,
+  maxMessage: number,
+): "quit" | "refused" | undefined {
+  const text = sanitize(line);
+  if (text.trim() === "") return undefined;
+  const parsed = parseCommandLine(text, { maxMessage });
+  if (!parsed.ok) {
+    display.refused(parsed.error);
+    return "refused";
+  }
+  const message: ClientMessage = parsed.message;
+  if (message.type === "bye") return "quit";
+  if (message.type === "help") {
+    display.help();
+    return undefined;
+  }
+  client.send(message);
+  return undefined;
+}
+
+function limitOf(client: ChatClient): number {
+  const limit = client.welcome.limits?.maxMessage;
+  return typeof limit === "number" && limit > 0 ? limit : DEFAULT_MAX_MESSAGE;
+}
+
+/**
+ * The name to join with when `--name` is not given and nobody can be asked: the
+ * login name from the environment (the variables the OS uses), made valid.
+ */
+export function defaultName(io: Pick<Io, "env" | "os">): string | undefined {
+  for (const variable of terminalPlan(io.os).userVariables) {
+    const name = nameFromLogin(io.env(variable));
+    if (name) return name;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// What the user sees
+
+/** Where each kind of event goes, in human or JSON form. */
+interface Display {
+  paint: Paint;
+  trace?: Tracer;
+  message(message: ServerMessage, own: boolean): void;
+  status(status: Status): void;
+  /** A line the client refused to send (bad /command, too long, bad name). */
+  refused(error: Refusal): void;
+  help(): void;
+  /** A hint for people; nothing in JSON mode. */
+  note(text: string): void;
+}
+
+/** Chat content on stdout; welcome, errors and connection status on stderr (human mode). */
+const TO_STDOUT = new Set(["msg", "dm", "join", "leave", "nick", "who", "help"]);
+
+function createDisplay(io: Io, options: Flags, self: () => string): Display {
+  const out = createOutput(io, { json: options.json, noColor: options.noColor });
+  const json = options.json;
+  const emit = (event: string, fields: Record<string, unknown>) =>
+    io.stdout.write(jsonLine(event, fields) + "\n");
+  const display: Display = {
+    paint: out.paint,
+    trace: options.trace ? createTracer(out.note) : undefined,
+    message(message, own) {
+      if (json) return emit(clean(message.type), messageFields(message, own));
+      const text = formatMessage(message, { paint: out.paint, self: self() });
+      if (text === undefined) return;
+      if (TO_STDOUT.has(message.type)) io.stdout.write(text + "\n");
+      else io.stderr.write(text + "\n");
+    },
+    status(status) {
+      const { kind, ...fields } = status;
+      if (json) return emit(kind, fields);
+      const text = status.kind === "disconnected"
+        ? `!!! ${clean(status.reason)}${status.reconnect ? "; re-joining" : ""}`
+        : status.kind === "reconnecting"
+        ? `--- re-joining in ${(status.delayMs / 1000).toFixed(1)}s (attempt ${status.attempt})`
+        : `--- re-joined as ${clean(status.name)}${
+          status.resent > 0 ? `; ${status.resent} unacknowledged messages sent again` : ""
+        }`;
+      io.stderr.write(out.paint.yellow(text) + "\n");
+    },
+    refused(error) {
+      if (json) return emit("error", { code: error.code, message: error.message, local: true });
+      io.stderr.write(out.paint.red(`!!! ${error.message}`) + "\n");
+    },
+    help() {
+      if (json) return emit("help", { lines: CLIENT_HELP });
+      io.stdout.write(CLIENT_HELP.map((line) => `--- ${line}`).join("\n") + "\n");
+    },
+    note(text) {
+      if (!json) io.stderr.write(out.paint.dim(text) + "\n");
+    },
+  };
+  return display;
+}
+
+/** Stop signals as a promise, and the function that stops listening. */
+function watchSignals(io: Io): { signal: Promise<StopSignal>; stop: () => void } {
+  let stop = () => {};
+  const signal = new Promise<StopSignal>((resolve) => {
+    stop = io.onSignal(resolve);
+  });
+  return { signal, stop };
+}
