@@ -667,6 +667,56 @@ Deno.test("chat-join: scripted, a refused line is shown and makes the exit 1; th
   ok(server.peers[0].received.some((m) => m.text === "still here"));
 });
 
+Deno.test("chat-join: scripted, a line over the server's limit is refused here and not sent", async () => {
+  await using server = fakeServer((peer) => behave(peer)); // maxMessage 1024
+  const io = fakeIo({
+    stdin: {
+      readable: ReadableStream.from([
+        enc.encode("x".repeat(1030) + "\n" + "y".repeat(5000) + "\nz".repeat(1) + "\n"),
+      ]),
+      isTerminal: false,
+    },
+  });
+  assertEquals(await runCli(["chat-join", `127.0.0.1:${server.port}`, "--name", "a"], io, cli), 1);
+  match(io.stderrText(), /Text of 1030 bytes exceeds the limit of 1024 bytes/);
+  match(
+    io.stderrText(),
+    /A stdin line of more than \d+ bytes exceeds the limit of 1024 bytes; not sent/,
+  );
+  const said = server.peers[0].received.filter((m) => m.type === "say").map((m) => m.text);
+  assertEquals(said, ["z"]);
+});
+
+Deno.test("chat-join: stdin a terminal but stdout redirected reads lines like a script", async () => {
+  await using server = fakeServer((peer) => behave(peer));
+  const raw: boolean[] = [];
+  const io = fakeIo({
+    stdin: {
+      readable: ReadableStream.from([enc.encode("typed\n")]),
+      isTerminal: true,
+      setRaw: (r) => void raw.push(r),
+    },
+  });
+  assertEquals(await runCli(["chat-join", `127.0.0.1:${server.port}`, "--name", "a"], io, cli), 0);
+  assertEquals(raw, []);
+  match(io.stdoutText(), /<a> typed\n$/);
+});
+
+Deno.test("chat-join --trace dumps every read and write on stderr", async () => {
+  await using server = fakeServer((peer) => behave(peer));
+  const io = fakeIo();
+  const args = ["chat-join", `127.0.0.1:${server.port}`, "--name", "a", "--trace", "--send", "x"];
+  assertEquals(await runCli(args, io, cli), 0);
+  const err = io.stderrText();
+  match(
+    err,
+    new RegExp(
+      `write 31 bytes to 127\\.0\\.0\\.1:${server.port}\n00000000  00 00 00 1b 7b 22 74 79`,
+    ),
+  );
+  match(err, /read \d+ bytes from 127\.0\.0\.1:\d+\n00000000 {2}00 00 00 /);
+});
+
 Deno.test("chat-join: SIGINT while scripted says bye and exits 130", async () => {
   await using server = fakeServer((peer) => behave(peer));
   const t = fakeTerminal();

@@ -116,8 +116,10 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
     if (options.send.length > 0 && options.send.some((text) => text.trim() === "")) {
       throw new UsageError("--send: a message cannot be empty");
     }
+    // Both ends a terminal: with stdout redirected, the input line would be drawn into
+    // a file, so lines typed on the terminal are then read like a script's.
     const interactive = options.send.length === 0 && io.stdin.isTerminal &&
-      io.stdin.setRaw !== undefined;
+      io.stdin.setRaw !== undefined && io.stdout.isTerminal;
     const stops = watchSignals(io);
     try {
       if (interactive) return await runInteractive(options, io, address, stops.signal);

@@ -1,0 +1,201 @@
+/**
+ * chat-join driven in tmux like a person: a real terminal of fixed size, real keys
+ * (tmux sends the escape sequences a terminal would), a message from another client
+ * arriving while a line is half typed. The sent text must be exact and the screen must
+ * show both lines intact, and the terminal must be usable again afterwards.
+ *
+ * The other client is a second `chat-join` (scripted, `--json`), so both ends are the
+ * real CLI against the real `chat-serve`.
+ */
+
+import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { LineReader, missing, runTool, sockitCommand, startSockit } from "./helpers.ts";
+
+const enc = new TextEncoder();
+
+/** Quotes `arg` for sh. */
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A tmux server of its own (its own socket), so nothing else's sessions are touched. */
+class Tmux {
+  readonly socket = `sockit-test-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+
+  async run(...args: string[]): Promise<string> {
+    const r = await runTool("tmux", ["-L", this.socket, "-f", "/dev/null", ...args]);
+    if (r.code !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr}`);
+    return new TextDecoder().decode(r.stdout);
+  }
+
+  pane(): Promise<string> {
+    return this.run("capture-pane", "-p", "-t", "chat");
+  }
+
+  /** Polls the screen (bounded) until `check` holds: waiting for an event, not sleeping. */
+  async waitFor(
+    check: (screen: string) => boolean,
+    what: string,
+    timeoutMs = 15_000,
+  ): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = await this.pane();
+      if (check(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`no ${what} on the screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  keys(...keys: string[]): Promise<string> {
+    return this.run("send-keys", "-t", "chat", ...keys);
+  }
+
+  /** Types `text` literally (no key-name lookup). */
+  type(text: string): Promise<string> {
+    return this.run("send-keys", "-t", "chat", "-l", text);
+  }
+
+  async kill(): Promise<void> {
+    await runTool("tmux", ["-L", this.socket, "kill-server"]).catch(() => {});
+  }
+}
+
+/** Lines of the screen without trailing blanks. */
+function screenLines(screen: string): string[] {
+  return screen.split("\n").map((l) => l.trimEnd());
+}
+
+Deno.test({
+  name: "chat-join in tmux: a message arriving mid-line never garbles it; the text sent is exact",
+  ignore: missing("tmux"),
+  async fn() {
+    await using server = await startSockit(["chat-serve", "--port", "0"]);
+    const address = `127.0.0.1:${server.port}`;
+
+    // bob: a second client, scripted, reporting every event as JSON.
+    const bobCommand = sockitCommand(["chat-join", address, "--name", "bob", "--json"]);
+    const bob = new Deno.Command(bobCommand.cmd, {
+      args: bobCommand.args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const bobIn = bob.stdin.getWriter();
+    const bobOut = new LineReader(bob.stdout);
+    const bobEvents = async (match: (e: Record<string, unknown>) => boolean) =>
+      JSON.parse(await bobOut.until((line) => match(JSON.parse(line)), 15_000));
+
+    // alice: chat-join on a 100x30 terminal; after it exits, the shell reports its exit
+    // code and whether the terminal is back in canonical mode with echo.
+    const tmux = new Tmux();
+    const alice = sockitCommand(["chat-join", address, "--name", "alice"]);
+    const script = [alice.cmd, ...alice.args].map(shellQuote).join(" ") +
+      `; echo "EXIT=$?"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo`;
+    let alicePid: number | undefined;
+    try {
+      await bobEvents((e) => e.event === "welcome");
+      await tmux.run(
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "chat",
+        `sh -c ${shellQuote(script)}`,
+        ";",
+        "set-option",
+        "-t",
+        "chat",
+        "remain-on-exit",
+        "on",
+      );
+      alicePid = Number(
+        (await tmux.run("display-message", "-p", "-t", "chat", "#{pane_pid}")).trim(),
+      );
+      await tmux.waitFor((s) => screenLines(s).includes("alice>"), "prompt");
+      await bobEvents((e) => e.event === "join" && e.name === "alice");
+
+      // Half a line, with a correction through real arrow keys and Backspace.
+      await tmux.type("half a lX");
+      await tmux.keys("Left", "Right", "BSpace");
+      await tmux.type("i");
+      await tmux.waitFor((s) => s.includes("alice> half a li"), "the half-typed line");
+
+      // bob speaks while alice is mid-line.
+      await bobIn.write(enc.encode("incoming while typing\n"));
+      const screenMid = await tmux.waitFor(
+        (s) => s.includes("<bob> incoming while typing"),
+        "bob's message",
+      );
+      const mid = screenLines(screenMid);
+      const bobLine = mid.findIndex((l) => l.endsWith("<bob> incoming while typing"));
+      match(mid[bobLine], /^\d\d:\d\d <bob> incoming while typing$/);
+      // The input line is redrawn right below it, with what was typed so far.
+      assertEquals(mid[bobLine + 1], "alice> half a li");
+
+      // Finish the line (multi-byte UTF-8 included) and send it.
+      await tmux.type("ne ✓ done");
+      await tmux.keys("Enter");
+      const got = await bobEvents((e) => e.event === "msg" && e.from === "alice");
+      assertEquals(got.text, "half a line ✓ done");
+
+      const screenAfter = await tmux.waitFor(
+        (s) => s.includes("<alice> half a line ✓ done"),
+        "alice's own message",
+      );
+      const after = screenLines(screenAfter);
+      const own = after.findIndex((l) => l.endsWith("<alice> half a line ✓ done"));
+      match(after[own], /^\d\d:\d\d <alice> half a line ✓ done$/);
+      ok(after.indexOf(mid[bobLine]) < own, screenAfter); // bob's line intact, above
+      assertEquals(after[own + 1], "alice>"); // an empty input line below
+      assertEquals(after.filter((l) => l.includes("incoming while typing")).length, 1);
+
+      // History: Up recalls the line; Home, Right, Backspace, End, Ctrl-W edit it; Enter sends the edit.
+      await tmux.keys("Up");
+      await tmux.waitFor(
+        (s) => screenLines(s).includes("alice> half a line ✓ done"),
+        "recalled line",
+      );
+      await tmux.keys(
+        "Home",
+        "Right",
+        "Right",
+        "Right",
+        "Right",
+        "BSpace",
+        "BSpace",
+        "BSpace",
+        "BSpace",
+      );
+      await tmux.type("whole");
+      await tmux.keys("End", "C-w");
+      await tmux.type("again");
+      await tmux.keys("Enter");
+      const again = await bobEvents((e) => e.event === "msg" && e.from === "alice");
+      assertEquals(again.text, "whole a line ✓ again");
+
+      // Ctrl-C leaves cleanly: bob sees a quit, the exit code is 0, the terminal is
+      // back in canonical mode with echo.
+      await tmux.keys("C-c");
+      const left = await bobEvents((e) => e.event === "leave" && e.name === "alice");
+      assertEquals(left.reason, "quit");
+      const end = await tmux.waitFor((s) => s.includes("EXIT="), "the exit code");
+      match(end, /EXIT=0\n/);
+      match(end, /(^|\s)icanon echo\s/m);
+    } finally {
+      await tmux.kill();
+      if (alicePid) {
+        try {
+          Deno.kill(alicePid, "SIGKILL"); // only if tmux did not take it down
+        } catch { /* already gone */ }
+      }
+      await bobIn.close().catch(() => {});
+      const status = await bob.status;
+      await bobOut.cancel();
+      assertEquals(status.code, 0);
+    }
+  },
+});
