@@ -1,0 +1,168 @@
+/**
+ * Real time software as test and benchmark peers, each started on a loopback port with
+ * its configuration in a temporary directory and stopped by PID: `chronyd` as an NTP
+ * server (local reference, no upstream servers, the system clock left alone) and
+ * `xinetd` with its built-in daytime service (the inetd baseline).
+ *
+ * @module
+ */
+
+import { decodeNtp, encodeNtp } from "../commands/time_fetch/ntp.ts";
+import { toNtp } from "../lib/time.ts";
+
+const LOOPBACK = "127.0.0.1";
+
+/** A peer process started by this module. */
+export interface Peer {
+  port: number;
+  proc: Deno.ChildProcess;
+  /** Stops it (SIGTERM, then waits) and removes its directory. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A port free on loopback for `transport` right now (the kernel picks it). */
+export function freePort(transport: "tcp" | "udp"): number {
+  if (transport === "tcp") {
+    const listener = Deno.listen({ hostname: LOOPBACK, port: 0 });
+    const { port } = listener.addr as Deno.NetAddr;
+    listener.close();
+    return port;
+  }
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
+  const { port } = socket.addr as Deno.NetAddr;
+  socket.close();
+  return port;
+}
+
+function stopper(proc: Deno.ChildProcess, dir: string): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () =>
+    done ??= (async () => {
+      try {
+        proc.kill("SIGTERM");
+      } catch { /* already exited */ }
+      await proc.status;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    })();
+}
+
+/** Whether an NTP server answers on `port` within `ms`. */
+async function ntpAnswers(port: number, ms: number): Promise<boolean> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const request = encodeNtp({ version: 4, mode: 3, transmit: toNtp(Date.now()) });
+    await socket.send(request, { transport: "udp", hostname: LOOPBACK, port });
+    const answer = await Promise.race([
+      socket.receive().then(([data]) => data),
+      new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), ms)),
+    ]);
+    return answer !== undefined && decodeNtp(answer)?.mode === 4;
+  } finally {
+    clearTimeout(timer);
+    socket.close();
+  }
+}
+
+/**
+ * Starts `chronyd` as an NTP server on a loopback port: stratum 8 from its own clock,
+ * no `server`/`pool` lines, no command port, `-x` so it never adjusts the system clock.
+ * Resolves once it answers an NTP request.
+ *
+ * @example
+ * ```ts
+ * await using chrony = await startChronyd();
+ * await runSockit(["time-fetch", "--protocol", "ntp", `127.0.0.1:${chrony.port}`]);
+ * ```
+ */
+export async function startChronyd(options: { port?: number } = {}): Promise<Peer> {
+  const dir = await Deno.makeTempDir({ prefix: "sockit-chrony-" });
+  const port = options.port ?? freePort("udp");
+  const conf = `${dir}/chrony.conf`;
+  await Deno.writeTextFile(
+    conf,
+    [
+      `port ${port}`,
+      `bindaddress ${LOOPBACK}`,
+      "local stratum 8",
+      `allow ${LOOPBACK}`,
+      "cmdport 0",
+      `pidfile ${dir}/chronyd.pid`,
+      `driftfile ${dir}/chrony.drift`,
+      "",
+    ].join("\n"),
+  );
+  const proc = new Deno.Command("chronyd", {
+    args: ["-d", "-x", "-u", "root", "-f", conf],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const stop = stopper(proc, dir);
+  // Bound to about 5 s: each probe waits for an answer, not for time to pass.
+  for (let probe = 0; probe < 50; probe++) {
+    if (await ntpAnswers(port, 100)) return { port, proc, [Symbol.asyncDispose]: stop };
+  }
+  await stop();
+  throw new Error(`chronyd did not answer NTP on ${LOOPBACK}:${port} within 5 s`);
+}
+
+/** Whether a TCP server accepts on `port` (the probe connection is closed at once). */
+async function accepts(port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: LOOPBACK, port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts `xinetd` with only its built-in (C, in-process) TCP daytime service on a
+ * loopback port, in the foreground. Resolves once it accepts connections.
+ *
+ * @example
+ * ```ts
+ * await using inetd = await startXinetdDaytime();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: inetd.port });
+ * ```
+ */
+export async function startXinetdDaytime(): Promise<Peer> {
+  const dir = await Deno.makeTempDir({ prefix: "sockit-xinetd-" });
+  const port = freePort("tcp");
+  const conf = `${dir}/xinetd.conf`;
+  await Deno.writeTextFile(
+    conf,
+    `defaults
+{
+}
+
+service daytime
+{
+  type        = INTERNAL UNLISTED
+  id          = daytime-stream
+  port        = ${port}
+  bind        = ${LOOPBACK}
+  socket_type = stream
+  protocol    = tcp
+  wait        = no
+  user        = root
+}
+`,
+  );
+  const proc = new Deno.Command("xinetd", {
+    args: ["-dontfork", "-pidfile", `${dir}/xinetd.pid`, "-f", conf],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const stop = stopper(proc, dir);
+  for (let probe = 0; probe < 100; probe++) {
+    if (await accepts(port)) return { port, proc, [Symbol.asyncDispose]: stop };
+    // Nothing to wait on but the port opening: a bounded pause between probes.
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stop();
+  throw new Error(`xinetd did not accept on ${LOOPBACK}:${port} within 5 s`);
+}
