@@ -91,7 +91,7 @@ Deno.test({
     const tmux = new Tmux();
     const alice = sockitCommand(["chat-join", address, "--name", "alice"]);
     const script = [alice.cmd, ...alice.args].map(shellQuote).join(" ") +
-      `; echo "EXIT=$?"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo`;
+      `; echo "EXIT=$?"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo DONE`;
     let alicePid: number | undefined;
     try {
       await bobEvents((e) => e.event === "welcome");
@@ -182,9 +182,9 @@ Deno.test({
       await tmux.keys("C-c");
       const left = await bobEvents((e) => e.event === "leave" && e.name === "alice");
       assertEquals(left.reason, "quit");
-      const end = await tmux.waitFor((s) => s.includes("EXIT="), "the exit code");
+      const end = await tmux.waitFor((s) => s.includes("DONE"), "the exit code and tty mode");
       match(end, /EXIT=0\n/);
-      match(end, /(^|\s)icanon echo\s/m);
+      match(end, /^icanon echo DONE$/m);
     } finally {
       await tmux.kill();
       if (alicePid) {
