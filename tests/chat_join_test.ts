@@ -717,6 +717,21 @@ Deno.test("chat-join --trace dumps every read and write on stderr", async () => 
   match(err, /read \d+ bytes from 127\.0\.0\.1:\d+\n00000000 {2}00 00 00 /);
 });
 
+Deno.test("chat-join: a signal while waiting for the welcome gives up at once (exit 130)", async () => {
+  await using server = fakeServer(async (peer) => {
+    await peer.next(); // the hello, never answered
+    await peer.next(10_000);
+  });
+  const t = fakeTerminal();
+  const io = { ...t.io, stdin: { readable: ReadableStream.from([]), isTerminal: false } };
+  const args = ["chat-join", `127.0.0.1:${server.port}`, "--name", "a", "--timeout", "30s"];
+  const running = runCli(args, io, cli);
+  await eventually(() => (server.peers[0]?.received.length ?? 0) >= 1, "the hello");
+  t.signal("SIGTERM");
+  assertEquals(await running, 130);
+  match(t.screen(), /sockit: interrupted by SIGTERM while joining/);
+});
+
 Deno.test("chat-join: SIGINT while scripted says bye and exits 130", async () => {
   await using server = fakeServer((peer) => behave(peer));
   const t = fakeTerminal();

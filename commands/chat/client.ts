@@ -82,6 +82,8 @@ export interface ChatClientOptions {
   onStatus?: (status: Status) => void;
   /** For the backoff's jitter; `Math.random` by default. */
   random?: () => number;
+  /** Cancels joining (dialing and the handshake); {@linkcode ChatClient.join} then rejects. */
+  signal?: AbortSignal;
   /** The backoff's first delay and cap in milliseconds (tests shorten them). */
   backoff?: { base: number; cap: number };
 }
@@ -277,7 +279,7 @@ export class ChatClient {
    */
   static async join(options: ChatClientOptions): Promise<ChatClient> {
     const client = new ChatClient(options);
-    await client.#connect(true);
+    await client.#connect(true, options.signal);
     return client;
   }
 
@@ -382,16 +384,21 @@ export class ChatClient {
     this.#end(ending);
   }
 
-  async #connect(first: boolean): Promise<void> {
+  async #connect(first: boolean, cancel?: AbortSignal): Promise<void> {
     const { address, io, timeout, trace } = this.#options;
-    const conn = await dial(address, { io, timeout, signal: this.#stop.signal });
+    const signal = cancel ? AbortSignal.any([this.#stop.signal, cancel]) : this.#stop.signal;
+    const conn = await dial(address, { io, timeout, signal });
     const session = new Session(conn, this.#where, trace);
+    const onAbort = () => session.close();
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
       this.welcome = await this.#handshake(session, first);
     } catch (err) {
       session.close();
       await session.closed;
       throw err;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
     this.#session = session;
     this.#shutdown = undefined;

@@ -19,7 +19,13 @@ import { decodeLines } from "../../lib/framing.ts";
 import type { Io, StopSignal } from "../../lib/io.ts";
 import { createOutput, type Paint } from "../../lib/output.ts";
 import { createTracer, type Tracer } from "../../lib/trace.ts";
-import { ChatClient, type Ending, JoinCancelled, type Status } from "./client.ts";
+import {
+  ChatClient,
+  type ChatClientOptions,
+  type Ending,
+  JoinCancelled,
+  type Status,
+} from "./client.ts";
 import {
   clean,
   CLIENT_HELP,
@@ -105,7 +111,7 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
     "sockit chat-join chat.example.org:5555 --name alice",
     "sockit chat-join --name bot --send 'build passed' --send 'deploying'",
     "tail -f build.log | sockit chat-join --name ci --reconnect",
-    "sockit chat-join --name logger --json < /dev/null",
+    "sleep infinity | sockit chat-join --name logger --json   # the room as NDJSON",
   ],
   async run(options, io) {
     const address = parseAddress(options.positionals[0] ?? `127.0.0.1:${CHAT_PORT}`, CHAT_PORT);
@@ -131,7 +137,7 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
       }
       let client: ChatClient | undefined = undefined; // set once joined; read by the callbacks
       const display = createDisplay(io, options, () => client?.name ?? name);
-      client = await ChatClient.join({
+      client = await joinOrInterrupt(stops, {
         address,
         name,
         io,
@@ -141,9 +147,14 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
         onMessage: (m, own) => display.message(m, own),
         onStatus: (s) => display.status(s),
       });
-      return options.send.length > 0
-        ? await runSend(client, options.send, stops.signal)
-        : await runScripted(client, io, display, stops.signal);
+      const joined = client;
+      try {
+        return options.send.length > 0
+          ? await runSend(joined, options.send, stops.signal)
+          : await runScripted(joined, io, display, stops.signal);
+      } finally {
+        await joined.close(); // after a timeout or a failure; a no-op once it left
+      }
     } finally {
       stops.stop();
     }
@@ -280,7 +291,7 @@ async function runInteractive(
     if (name === undefined) return ExitCode.ok;
     display.note(`joining ${address.host}:${address.port} as ${name}...`);
     try {
-      client = await ChatClient.join({
+      client = await joinOrInterrupt({ signal }, {
         address,
         name,
         io,
@@ -382,6 +393,12 @@ function limitOf(client: ChatClient): number {
 /**
  * The name to join with when `--name` is not given and nobody can be asked: the
  * login name from the environment (the variables the OS uses), made valid.
+ *
+ * @example
+ * ```ts
+ * defaultName({ os: "windows", env: (v) => v === "USERNAME" ? "Ada Lovelace" : undefined });
+ * // "Ada_Lovelace"
+ * ```
  */
 export function defaultName(io: Pick<Io, "env" | "os">): string | undefined {
   for (const variable of terminalPlan(io.os).userVariables) {
@@ -450,6 +467,30 @@ function createDisplay(io: Io, options: Flags, self: () => string): Display {
     },
   };
   return display;
+}
+
+/**
+ * Joins, or gives up at a stop signal (a slow connect or welcome is not waited out).
+ *
+ * @throws {InterruptedError} exit 130 when a signal came first; else as
+ * {@linkcode ChatClient.join}.
+ */
+async function joinOrInterrupt(
+  stops: { signal: Promise<StopSignal> },
+  options: ChatClientOptions,
+): Promise<ChatClient> {
+  const abort = new AbortController();
+  let by: StopSignal | undefined;
+  stops.signal.then((s) => {
+    by = s;
+    abort.abort();
+  });
+  try {
+    return await ChatClient.join({ ...options, signal: abort.signal });
+  } catch (err) {
+    if (by) throw new InterruptedError(`interrupted by ${by} while joining`);
+    throw err;
+  }
 }
 
 /** Stop signals as a promise, and the function that stops listening. */

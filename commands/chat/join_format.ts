@@ -32,7 +32,15 @@ export function clock(ts: unknown, options: { offsetMinutes?: number } = {}): st
   }`;
 }
 
-/** A server-supplied value as text safe to print on a terminal. */
+/**
+ * A server-supplied value as text safe to print on a terminal: control characters
+ * removed, tabs as spaces.
+ *
+ * @example
+ * ```ts
+ * clean("\x1b[2Jhi\tthere"); // "[2Jhi there"
+ * ```
+ */
 export function clean(value: unknown): string {
   return sanitize(typeof value === "string" ? value : String(value ?? "")).replaceAll("\t", " ");
 }
@@ -132,6 +140,11 @@ export function jsonLine(event: string, fields: Record<string, unknown>): string
 /**
  * A server message's fields for its JSON event: everything but `type` (which becomes
  * `event`), plus `own: true` on the server's answers to our own messages.
+ *
+ * @example
+ * ```ts
+ * messageFields({ type: "who", users: ["a"] }, true); // { users: ["a"], own: true }
+ * ```
  */
 export function messageFields(message: ServerMessage, own: boolean): Record<string, unknown> {
   const { type: _type, ...fields } = message as ServerMessage & Record<string, unknown>;

@@ -58,7 +58,14 @@ export function terminalPlan(os: typeof Deno.build.os): TerminalPlan {
   return { rawMode: "termios", resizeSignal: "SIGWINCH", userVariables: ["USER", "LOGNAME"] };
 }
 
-/** The terminal's width, or 80 where it cannot be asked. */
+/**
+ * The terminal's width, or 80 where it cannot be asked.
+ *
+ * @example
+ * ```ts
+ * const term = new Terminal(systemIo(), { columns: consoleColumns });
+ * ```
+ */
 export function consoleColumns(): number {
   try {
     return Deno.consoleSize().columns || 80;
@@ -143,8 +150,13 @@ export class Terminal {
     if (this.#active) {
       this.#active = false;
       this.#unsubscribeResize?.();
-      this.#io.stdout.write(CLEAR_LINE);
-      this.#io.stdin.setRaw?.(false);
+      try {
+        this.#io.stdout.write(CLEAR_LINE);
+      } finally {
+        try {
+          this.#io.stdin.setRaw?.(false);
+        } catch { /* the terminal is gone: nothing to restore */ }
+      }
       this.#reader?.cancel().catch(() => {});
     }
     return this.#reading ?? Promise.resolve();
