@@ -10,6 +10,7 @@ import { systemIo } from "./lib/io.ts";
 import { daytime } from "./commands/daytime.ts";
 import { timeFetch } from "./commands/time_fetch/mod.ts";
 import { echo } from "./commands/echo/mod.ts";
+import { chatJoin } from "./commands/chat/join.ts";
 import { raceDemo } from "./commands/race_demo/mod.ts";
 
 /** Every subcommand, in the order `sockit --help` lists them. */
@@ -17,6 +18,7 @@ export const commands = [
   daytime,
   timeFetch,
   echo,
+  chatJoin,
   raceDemo,
 ];
 
