@@ -143,16 +143,16 @@ export function lineText(state: EditorState): string {
  */
 export function feed(state: EditorState, bytes: Uint8Array): FeedResult {
   const { keys, pending, afterCR } = decodeKeys(state.pending, bytes, state.afterCR);
-  let result: FeedResult = { state: { ...state, pending, afterCR }, actions: [], changed: false };
+  let current: EditorState = { ...state, pending, afterCR };
+  const actions: EditorAction[] = [];
+  let changed = false;
   for (const key of keys) {
-    const next = applyKey(result.state, key);
-    result = {
-      state: next.state,
-      actions: [...result.actions, ...next.actions],
-      changed: result.changed || next.changed,
-    };
+    const next = applyKey(current, key);
+    current = next.state;
+    actions.push(...next.actions);
+    changed ||= next.changed;
   }
-  return result;
+  return { state: current, actions, changed };
 }
 
 // ---------------------------------------------------------------------------------------
