@@ -10,6 +10,7 @@ import { systemIo } from "./lib/io.ts";
 import { daytime } from "./commands/daytime.ts";
 import { timeFetch } from "./commands/time_fetch/mod.ts";
 import { echo } from "./commands/echo/mod.ts";
+import { chatServe } from "./commands/chat/serve.ts";
 import { chatJoin } from "./commands/chat/join.ts";
 import { raceDemo } from "./commands/race_demo/mod.ts";
 
@@ -18,6 +19,7 @@ export const commands = [
   daytime,
   timeFetch,
   echo,
+  chatServe,
   chatJoin,
   raceDemo,
 ];

@@ -1,0 +1,139 @@
+/**
+ * A chat client's outgoing queue and the writer loop that drains it, so that one slow
+ * reader never holds up a broadcast: the room only appends shared, already-encoded
+ * bytes here (no await), and each client's own loop writes them out at the pace that
+ * client reads. A queue that passes its limit means the client stopped reading: the
+ * outbox calls `onOverflow` once and takes nothing more.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode Outbox}. */
+export interface OutboxOptions {
+  /** Most bytes waiting (queued or being written) before the client counts as too slow. */
+  maxQueue: number;
+  /** Called once, synchronously, when a send pushes the queue past `maxQueue`. */
+  onOverflow: () => void;
+  /** Called once when a write fails (the peer went away). */
+  onError?: (err: unknown) => void;
+  /** Called with every chunk written (for `--trace` and byte counts). */
+  onWrite?: (bytes: Uint8Array) => void;
+}
+
+/**
+ * The queue of bytes to one client plus its writer loop.
+ *
+ * @example
+ * ```ts
+ * const outbox = new Outbox(conn, { maxQueue: 1 << 20, onOverflow: () => dropSlow(client) });
+ * outbox.send(bytes); // never waits; written by the outbox's own loop
+ * ```
+ */
+export class Outbox {
+  readonly #conn: Deno.Conn;
+  readonly #options: OutboxOptions;
+  #queue: Uint8Array[] = [];
+  #queued = 0; // bytes queued plus bytes being written
+  #scheduled = false;
+  #writing = false;
+  #closed = false;
+  #drained: (() => void)[] = [];
+
+  constructor(conn: Deno.Conn, options: OutboxOptions) {
+    this.#conn = conn;
+    this.#options = options;
+  }
+
+  /** Bytes waiting to be written, including the write in progress. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Whether the outbox stopped taking bytes (overflowed, failed or closed). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Queues `bytes` (which may be shared with other outboxes: they are never modified).
+   * The first send of a burst schedules one write for a microtask later, so every
+   * message produced while handling one read goes out in one write.
+   * Returns false when the outbox is closed or this send overflowed it.
+   */
+  send(bytes: Uint8Array): boolean {
+    if (this.#closed) return false;
+    this.#queued += bytes.length;
+    if (this.#queued > this.#options.maxQueue) {
+      this.#close();
+      this.#options.onOverflow();
+      return false;
+    }
+    this.#queue.push(bytes);
+    if (!this.#scheduled && !this.#writing) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#drain());
+    }
+    return true;
+  }
+
+  /** Resolves once everything queued so far is written (or the outbox closed). */
+  flushed(): Promise<void> {
+    if (this.#queued === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  /** Stops taking bytes and drops what is queued (the connection is being closed). */
+  close(): void {
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiting = this.#drained;
+    this.#drained = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  async #drain(): Promise<void> {
+    this.#scheduled = false;
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const chunk = this.#queue.length === 1 ? this.#queue[0] : concat(this.#queue);
+        this.#queue = [];
+        let written = 0;
+        while (written < chunk.length) {
+          written += await this.#conn.write(written === 0 ? chunk : chunk.subarray(written));
+        }
+        this.#queued -= chunk.length;
+        this.#options.onWrite?.(chunk);
+      }
+    } catch (err) {
+      if (!this.#closed) {
+        this.#close();
+        this.#options.onError?.(err);
+      }
+    } finally {
+      this.#writing = false;
+    }
+    if (this.#queue.length === 0) this.#wake();
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,316 @@
+/**
+ * The chat room: who is here, and everything that is said, announced or replayed.
+ * Every broadcast is encoded once per dialect (not per recipient) and handed to each
+ * member's {@linkcode Outbox} without waiting, so a slow member never holds anyone up.
+ *
+ * @module
+ */
+
+import type { Output } from "../../lib/output.ts";
+import type { Outbox } from "./outbox.ts";
+import {
+  type Dialect,
+  encodeFor,
+  type ErrorReply,
+  HELP_LINES,
+  type LeaveReason,
+  type Limits,
+  nameKey,
+  nameProblem,
+  type ServerMessage,
+  type ServerMessageOf,
+} from "./protocol.ts";
+import type { Transcript } from "./transcript.ts";
+
+/** A connection in the room (or waiting to join it), as the room sees it. */
+export interface Member {
+  /** The chat name; empty until joined. */
+  name: string;
+  /** How this client talks; undefined until its first byte arrived. */
+  readonly dialect: Dialect | undefined;
+  readonly outbox: Outbox;
+  /** The connection's id and peer address, for events. */
+  readonly id: number;
+  readonly peer: string;
+  /**
+   * Ends the connection: once what is queued has been written (bounded by a grace
+   * time) with `flush`, at once without.
+   */
+  end(options?: { flush?: boolean }): void;
+}
+
+/** Options of {@linkcode Room}. */
+export interface RoomOptions {
+  limits: Limits;
+  out: Output;
+  /** Wall clock, epoch milliseconds. */
+  now: () => number;
+  /** `--log FILE`. */
+  transcript?: Transcript;
+  /** Don't print chat events (`--quiet`). */
+  quiet?: boolean;
+}
+
+/** What the room counts, for the server's summary line. */
+export interface RoomStats {
+  joins: number;
+  messages: number;
+  tooSlow: number;
+  timeouts: number;
+}
+
+/**
+ * The room. Members are kept in join order (`who` lists them so).
+ *
+ * @example
+ * ```ts
+ * const room = new Room({ limits, out, now: () => Date.now() });
+ * const problem = room.join(member, "alice"); // undefined: joined
+ * room.say(member, "hi", {});
+ * ```
+ */
+export class Room {
+  /** Joined members by {@linkcode nameKey}, in join order. */
+  readonly members = new Map<string, Member>();
+  readonly stats: RoomStats = { joins: 0, messages: 0, tooSlow: 0, timeouts: 0 };
+  readonly #options: RoomOptions;
+  readonly #history: ServerMessageOf<"msg">[] = [];
+
+  constructor(options: RoomOptions) {
+    this.#options = options;
+  }
+
+  /** The limits, as told to clients in `welcome`. */
+  get limits(): Limits {
+    return this.#options.limits;
+  }
+
+  /** The room's clock: epoch milliseconds, for `ts`. */
+  now(): number {
+    return this.#options.now();
+  }
+
+  /** Names of everyone here, in join order. */
+  users(): string[] {
+    return [...this.members.values()].map((m) => m.name);
+  }
+
+  /** Whether `member` is in the room. */
+  has(member: Member): boolean {
+    return member.name !== "" && this.members.get(nameKey(member.name)) === member;
+  }
+
+  /**
+   * Lets `member` in as `name`: sends it `welcome` and the history, and announces
+   * `join` to the others. Returns the error to reply with when the name is invalid or
+   * taken or the room is full (`server_full`: the caller then closes the connection).
+   */
+  join(member: Member, name: string): ErrorReply | undefined {
+    const problem = nameProblem(name);
+    if (problem) return { code: "name_invalid", message: problem };
+    const key = nameKey(name);
+    if (this.members.has(key)) {
+      return {
+        code: "name_taken",
+        message: `The name ${JSON.stringify(name)} is taken (names are unique ignoring case)`,
+      };
+    }
+    if (this.members.size >= this.limits.maxClients) {
+      return {
+        code: "server_full",
+        message: `The server is full: ${this.limits.maxClients} clients (--max-clients)`,
+      };
+    }
+    member.name = name;
+    this.members.set(key, member);
+    this.stats.joins++;
+    const ts = this.#options.now();
+    this.send(member, { type: "welcome", name, users: this.users(), limits: this.limits, ts });
+    for (const message of this.#history) this.send(member, { ...message, history: true });
+    const join: ServerMessage = { type: "join", name, ts };
+    this.broadcast(join, member);
+    this.#record(join);
+    this.#event("join", { name, id: member.id, peer: member.peer }, `join ${name} (#${member.id})`);
+    return undefined;
+  }
+
+  /**
+   * Takes `member` out of the room and announces why to the others; does nothing when
+   * it is not in the room. Ending the connection is the caller's business.
+   */
+  leave(member: Member, reason: LeaveReason): void {
+    if (!this.has(member)) return;
+    this.members.delete(nameKey(member.name));
+    if (reason === "too_slow") this.stats.tooSlow++;
+    if (reason === "timeout") this.stats.timeouts++;
+    const leave: ServerMessage = {
+      type: "leave",
+      name: member.name,
+      reason,
+      ts: this.#options.now(),
+    };
+    if (reason !== "shutdown") this.broadcast(leave);
+    this.#record(leave);
+    this.#event(
+      "leave",
+      { name: member.name, id: member.id, peer: member.peer, reason },
+      `leave ${member.name} (#${member.id}, ${reason})`,
+    );
+  }
+
+  /**
+   * Broadcasts `text` from `member` to everyone else; a framed sender gets its own
+   * copy with `id`, the acknowledgement.
+   */
+  say(member: Member, text: string, options: { action?: boolean; id?: string }): void {
+    const message: ServerMessageOf<"msg"> = {
+      type: "msg",
+      from: member.name,
+      text,
+      ts: this.#options.now(),
+    };
+    if (options.action) message.action = true;
+    this.stats.messages++;
+    this.broadcast(message, member);
+    if (member.dialect === "framed") {
+      this.send(member, options.id === undefined ? message : { ...message, id: options.id });
+    }
+    const keep = this.limits.history;
+    if (keep > 0) {
+      this.#history.push(message);
+      if (this.#history.length > keep) this.#history.shift();
+    }
+    this.#record(message);
+  }
+
+  /** Sends `text` from `member` to `to` only; the sender gets a copy (with `id`). */
+  dm(member: Member, to: string, text: string, id?: string): void {
+    const target = this.members.get(nameKey(to));
+    if (!target) {
+      this.error(member, {
+        code: "no_such_user",
+        message: `No one called ${JSON.stringify(to)} is here`,
+        ...(id === undefined ? {} : { id }),
+      });
+      return;
+    }
+    const message: ServerMessageOf<"dm"> = {
+      type: "dm",
+      from: member.name,
+      to: target.name,
+      text,
+      ts: this.#options.now(),
+    };
+    this.stats.messages++;
+    if (target !== member) this.send(target, message);
+    this.send(member, id === undefined ? message : { ...message, id });
+    // The transcript notes that a private message was sent, not what it said.
+    this.#record({ type: "dm", from: message.from, to: message.to, ts: message.ts });
+  }
+
+  /** Renames `member`, announcing it to everyone (the renamed member included). */
+  rename(member: Member, name: string): void {
+    const problem = nameProblem(name);
+    if (problem) return this.error(member, { code: "name_invalid", message: problem });
+    const key = nameKey(name);
+    const holder = this.members.get(key);
+    if (holder && holder !== member) {
+      return this.error(member, {
+        code: "name_taken",
+        message: `The name ${JSON.stringify(name)} is taken (names are unique ignoring case)`,
+      });
+    }
+    const from = member.name;
+    if (from === name) return this.send(member, { type: "who", users: this.users() });
+    // Re-insert under the new key; keep join order for everyone else.
+    const order = [...this.members.entries()].map(([k, m]) =>
+      m === member ? [key, m] as const : [k, m] as const
+    );
+    this.members.clear();
+    for (const [k, m] of order) this.members.set(k, m);
+    member.name = name;
+    const nick: ServerMessage = { type: "nick", from, to: name, ts: this.#options.now() };
+    this.broadcast(nick);
+    this.#record(nick);
+    this.#event(
+      "nick",
+      { from, to: name, id: member.id, peer: member.peer },
+      `nick ${from} -> ${name} (#${member.id})`,
+    );
+  }
+
+  /** Answers `who`. */
+  who(member: Member): void {
+    this.send(member, { type: "who", users: this.users() });
+  }
+
+  /** Answers `help`. */
+  help(member: Member): void {
+    this.send(member, { type: "help", lines: [...HELP_LINES] });
+  }
+
+  /** Sends an `error` to `member`. */
+  error(member: Member, reply: ErrorReply): void {
+    this.send(member, { type: "error", ...reply });
+  }
+
+  /** Sends one message to one member, in its dialect. */
+  send(member: Member, message: ServerMessage): void {
+    if (!member.dialect) return;
+    member.outbox.send(encodeFor(member.dialect, message, { viewer: member.name }));
+  }
+
+  /**
+   * Sends `message` to every member but `except`. The bytes are built once per
+   * dialect, on first need, and the same bytes go to every member of that dialect.
+   */
+  broadcast(message: ServerMessage, except?: Member): void {
+    let framed: Uint8Array | undefined;
+    let line: Uint8Array | undefined;
+    let ascii8: Uint8Array | undefined;
+    for (const member of this.members.values()) {
+      if (member === except) continue;
+      switch (member.dialect) {
+        case "line":
+          member.outbox.send(line ??= encodeFor("line", message));
+          break;
+        case "framed":
+          member.outbox.send(framed ??= encodeFor("framed", message));
+          break;
+        case "ascii8":
+          member.outbox.send(ascii8 ??= encodeFor("ascii8", message));
+          break;
+      }
+    }
+  }
+
+  /**
+   * Tells each of `members` (joined or not) that the server is shutting down, notes
+   * their leave, and ends each connection once the notice is written.
+   */
+  shutdown(members: Iterable<Member>): void {
+    const notice: ServerMessage = {
+      type: "shutdown",
+      message: "server shutting down",
+      ts: this.#options.now(),
+    };
+    const bytes = new Map<Dialect, Uint8Array>();
+    for (const member of members) {
+      if (member.dialect) {
+        let encoded = bytes.get(member.dialect);
+        if (!encoded) bytes.set(member.dialect, encoded = encodeFor(member.dialect, notice));
+        member.outbox.send(encoded);
+      }
+      this.leave(member, "shutdown");
+      member.end({ flush: true });
+    }
+  }
+
+  #record(message: ServerMessage | { type: "dm"; from: string; to: string; ts: number }): void {
+    this.#options.transcript?.write(message);
+  }
+
+  #event(event: string, fields: Record<string, unknown>, human: string): void {
+    if (!this.#options.quiet) this.#options.out.log(event, fields, human);
+  }
+}

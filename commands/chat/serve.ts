@@ -1,0 +1,205 @@
+/**
+ * `sockit chat-serve`: a multi-client chat server (SPEC, `sockit chat-serve`; the wire
+ * protocol is in `docs/PROTOCOL.md`). Listening, connection limits and logs, the idle
+ * sweep and graceful shutdown are the shared server runtime's; this file wires the
+ * room, the sessions and the flags to it.
+ *
+ * @module
+ */
+
+import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
+import { defineFlags } from "../../lib/flags.ts";
+import type { Io } from "../../lib/io.ts";
+import { createOutput } from "../../lib/output.ts";
+import { type Connection, DEFAULT_GRACE_MS, serve, serverFlags } from "../../lib/server.ts";
+import { type Dialect, encodeFor, type Limits } from "./protocol.ts";
+import { Room } from "./room.ts";
+import { Session, type SessionSettings } from "./session.ts";
+import { Transcript } from "./transcript.ts";
+
+/** The default chat port. */
+export const CHAT_PORT = 5555;
+
+/** Room a line or ascii8 message gets beyond `--max-message` for `/msg NAME `. */
+const LINE_OVERHEAD = 256;
+
+/**
+ * The largest framed payload for a text limit: JSON may escape each character of the
+ * text (a client that writes non-ASCII as `\uXXXX` triples it), plus the fields.
+ *
+ * @example
+ * ```ts
+ * maxFrameFor(16384); // 66560
+ * ```
+ */
+export function maxFrameFor(maxMessage: number): number {
+  return Math.min(4 * maxMessage + 1024, 0xff_ffff);
+}
+
+/** How long a connection closed by `--max-conns` is given to show its dialect. */
+const SNIFF_MS = 250;
+
+const flags = defineFlags({
+  ...serverFlags(CHAT_PORT),
+  framing: {
+    type: "enum",
+    choices: ["auto", "ascii8"],
+    default: "auto",
+    help: "auto: each client's first byte picks its dialect (0x00: u32-framed JSON, " +
+      "else text lines); ascii8: every client speaks the classic lab protocol " +
+      "(8-byte ASCII length header, then the message)",
+  },
+  maxMessage: {
+    type: "bytes",
+    default: 16 * 1024,
+    min: 1,
+    max: 1024 * 1024,
+    help: "most bytes of text in one message; a longer one gets a too_long error and is skipped",
+  },
+  maxClients: {
+    type: "integer",
+    default: 1000,
+    min: 1,
+    help: "most people in the room at once; the next one gets server_full",
+  },
+  maxQueue: {
+    type: "bytes",
+    default: 1024 * 1024,
+    min: 1024,
+    help: "most bytes waiting to be sent to one client; a client that stops reading " +
+      "is dropped past it and its leave announced as too_slow",
+  },
+  history: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 100_000,
+    help: "replay the last N messages to each newcomer",
+  },
+  log: {
+    type: "string",
+    valueName: "FILE",
+    help: "append a JSONL transcript (messages, joins, leaves, renames) to FILE",
+  },
+  ...commonFlags,
+});
+
+/** `sockit chat-serve`. */
+export const chatServe = defineCommand({
+  name: "chat-serve",
+  summary: "multi-client chat server: nc/telnet lines, framed JSON, or the ascii8 lab protocol",
+  usage: ["[--host HOST] [--port PORT] [--framing auto|ascii8] [flags]"],
+  description: `
+One port, two dialects told apart by the first byte a client sends: 0x00 starts a
+u32-length-prefixed JSON frame (chat-join and programs); anything else is a text line
+(nc, telnet, ncat). A line client's first line is its name; then each line is a
+message, and lines starting with / are commands: /nick NAME, /who, /me TEXT,
+/msg NAME TEXT, /quit, /help. With --framing ascii8, every client speaks the classic
+socket-lab protocol instead: an 8-byte ASCII length header, then the message (the first
+one is the name).
+
+Messages go to everyone else with the sender's name; joins, leaves (quit, disconnect,
+timeout, too_slow, shutdown) and renames are announced. Names are 1-32 letters, digits,
+_ - . and unique ignoring case. Control characters (ANSI escapes included) never reach
+another client; invalid UTF-8 arrives as U+FFFD. A client that stops reading is dropped
+once --max-queue bytes wait for it; it never slows anyone else. On SIGINT/SIGTERM every
+client is told the server is shutting down before its connection closes.
+
+The protocol, byte for byte: docs/PROTOCOL.md.`,
+  flags,
+  examples: [
+    "sockit chat-serve                       # 127.0.0.1:5555",
+    "sockit chat-serve --port 0 --history 20 --log chat.jsonl",
+    "nc 127.0.0.1 5555                       # first line: your name",
+    "sockit chat-join 127.0.0.1:5555 --name alice",
+    "sockit chat-serve --framing ascii8      # for the classic lab clients",
+  ],
+  run(options, io) {
+    return runServer(options, io);
+  },
+});
+
+async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<number> {
+  const out = createOutput(io, { json: options.json, noColor: options.noColor });
+  const limits: Limits = {
+    maxMessage: options.maxMessage,
+    maxFrame: maxFrameFor(options.maxMessage),
+    maxClients: options.maxClients,
+    maxQueue: options.maxQueue,
+    idleTimeout: options.idleTimeout,
+    history: options.history,
+  };
+  const settings: SessionSettings = {
+    framing: options.framing,
+    maxMessage: limits.maxMessage,
+    maxFrame: limits.maxFrame,
+    maxLine: limits.maxMessage + LINE_OVERHEAD,
+    maxQueue: limits.maxQueue,
+    flushGrace: DEFAULT_GRACE_MS,
+  };
+  const transcript = options.log === undefined ? undefined : Transcript.open(options.log);
+  if (transcript) {
+    transcript.onError = (err) =>
+      out.note(`sockit: --log ${transcript.path}: ${String(err)}; transcript stopped`);
+  }
+  const room = new Room({ limits, out, now: () => io.now(), transcript, quiet: options.quiet });
+  const sessions = new Map<Connection, Session>();
+  try {
+    return await serve({
+      name: "chat-serve",
+      host: options.host,
+      port: options.port,
+      transport: "tcp",
+      maxConns: options.maxConns,
+      idleTimeout: options.idleTimeout,
+      quiet: options.quiet,
+      async tcp(c) {
+        const session = new Session(c, room, settings);
+        sessions.set(c, session);
+        try {
+          await session.run();
+        } finally {
+          sessions.delete(c);
+        }
+      },
+      onIdle(c) {
+        const session = sessions.get(c);
+        if (session) session.timeout();
+        else c.close();
+      },
+      onRejected: (conn) => turnAway(conn, options.framing),
+      onShutdown(open) {
+        room.shutdown([...open].flatMap((c) => sessions.get(c) ?? []));
+        return Promise.resolve();
+      },
+      stats: () => ({ ...room.stats }),
+    }, { io, out, trace: options.trace });
+  } finally {
+    transcript?.close();
+  }
+}
+
+/**
+ * Tells a connection over `--max-conns` why it is closed, in its dialect: a framed
+ * client sends its 0x00 at once; anyone silent for a moment is answered in text.
+ */
+async function turnAway(conn: Deno.TcpConn, framing: "auto" | "ascii8"): Promise<void> {
+  let dialect: Dialect = framing === "ascii8" ? "ascii8" : "line";
+  if (framing === "auto") {
+    const first = new Uint8Array(1);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      conn.read(first).catch(() => null),
+      new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), SNIFF_MS)),
+    ]);
+    clearTimeout(timer);
+    if (n === 1 && first[0] === 0) dialect = "framed";
+  }
+  const bytes = encodeFor(dialect, {
+    type: "error",
+    code: "server_full",
+    message: "The server has too many connections (--max-conns); try again later",
+  });
+  let at = 0;
+  while (at < bytes.length) at += await conn.write(bytes.subarray(at));
+}

@@ -1,0 +1,275 @@
+/**
+ * One chat connection, from its first byte to its close: which dialect it speaks, the
+ * read loop (one reused buffer; every complete frame of a read handled synchronously),
+ * and what each message does in the room. Oversize messages are answered with
+ * `too_long` and skipped without being buffered; a malformed frame header (a framed
+ * length of 16 MiB or more, an ascii8 header that is not digits) gets `bad_frame` and
+ * the connection is closed.
+ *
+ * @module
+ */
+
+import {
+  ascii8Decoder,
+  type FrameDecoder,
+  FrameError,
+  lengthPrefixDecoder,
+  lineDecoder,
+} from "../../lib/framing.ts";
+import { type Connection, isDisconnect } from "../../lib/server.ts";
+import { Outbox } from "./outbox.ts";
+import {
+  type ClientMessage,
+  decodeText,
+  type Dialect,
+  parseClientMessage,
+  parseCommandLine,
+  sanitize,
+} from "./protocol.ts";
+import type { Member, Room } from "./room.ts";
+
+/** How the server reads its clients. */
+export interface SessionSettings {
+  /** `auto`: the first byte picks framed (0x00) or line; `ascii8`: everyone speaks ascii8. */
+  framing: "auto" | "ascii8";
+  /** Most UTF-8 bytes of text in one message. */
+  maxMessage: number;
+  /** Largest framed payload read (the JSON around the text included). */
+  maxFrame: number;
+  /** Largest line or ascii8 payload read (room for `/msg NAME ` before the text). */
+  maxLine: number;
+  /** Most bytes queued for one client before it is dropped as too slow. */
+  maxQueue: number;
+  /** Longest wait for queued bytes to be written before a connection is closed anyway. */
+  flushGrace: number;
+}
+
+/** Size of the buffer each connection reuses for every read. */
+export const READ_BUFFER_SIZE = 64 * 1024;
+
+/**
+ * Serves one chat connection. Create it when the runtime hands over a connection,
+ * then `await session.run()`.
+ *
+ * @example
+ * ```ts
+ * tcp: async (c) => await new Session(c, room, settings).run(),
+ * ```
+ */
+export class Session implements Member {
+  name = "";
+  dialect: Dialect | undefined;
+  readonly outbox: Outbox;
+  readonly id: number;
+  readonly peer: string;
+  readonly #c: Connection;
+  readonly #room: Room;
+  readonly #settings: SessionSettings;
+  #decoder: FrameDecoder | undefined;
+  /** Input is no longer handled (quit, error, dropped, shutting down). */
+  #ending = false;
+  #ended = false;
+  #closed: Promise<void>;
+  #markClosed!: () => void;
+
+  constructor(c: Connection, room: Room, settings: SessionSettings) {
+    this.#c = c;
+    this.#room = room;
+    this.#settings = settings;
+    this.id = c.id;
+    this.peer = c.peer;
+    this.#closed = new Promise((resolve) => this.#markClosed = resolve);
+    this.outbox = new Outbox(c.conn, {
+      maxQueue: settings.maxQueue,
+      onOverflow: () => this.#tooSlow(),
+      onError: () => this.end(),
+      onWrite: (bytes) => {
+        c.bytesOut += bytes.length;
+        c.trace?.("write", bytes);
+      },
+    });
+    if (settings.framing === "ascii8") this.#speak("ascii8");
+  }
+
+  /** Reads and handles the client's input until it leaves or the connection ends. */
+  async run(): Promise<void> {
+    const c = this.#c;
+    const buf = new Uint8Array(READ_BUFFER_SIZE);
+    const onFrame = (frame: Uint8Array) => this.#frame(frame);
+    try {
+      while (!this.#ending) {
+        let n: number | null;
+        try {
+          n = await c.conn.read(buf);
+        } catch (err) {
+          if (this.#ended || isDisconnect(err)) break;
+          throw err;
+        }
+        if (n === null) {
+          this.#endOfInput(onFrame);
+          break;
+        }
+        c.touch();
+        c.bytesIn += n;
+        const chunk = buf.subarray(0, n);
+        c.trace?.("read", chunk);
+        if (!this.dialect) this.#speak(chunk[0] === 0 ? "framed" : "line");
+        try {
+          this.#decoder!.push(chunk, onFrame);
+        } catch (err) {
+          if (!(err instanceof FrameError)) throw err;
+          this.#room.error(this, { code: "bad_frame", message: err.message });
+          this.#room.leave(this, "error");
+          break;
+        }
+      }
+    } finally {
+      this.#room.leave(this, "disconnect"); // no-op when already gone for another reason
+      this.end({ flush: true });
+    }
+    await this.#closed;
+  }
+
+  /**
+   * Stops handling input and closes the connection: with `flush`, once what is queued
+   * has been written or the flush grace ran out.
+   */
+  end(options: { flush?: boolean } = {}): void {
+    this.#ending = true;
+    if (this.#ended) return;
+    this.#ended = true;
+    const close = () => {
+      this.outbox.close();
+      this.#c.close();
+      this.#markClosed();
+    };
+    if (options.flush && this.outbox.queued > 0 && !this.outbox.closed) {
+      const timer = setTimeout(close, this.#settings.flushGrace);
+      this.outbox.flushed().then(() => {
+        clearTimeout(timer);
+        close();
+      });
+    } else {
+      close();
+    }
+  }
+
+  /** The idle timeout ran out: tell the client, announce it, close. */
+  timeout(): void {
+    if (this.#room.has(this)) {
+      this.#room.send(this, {
+        type: "leave",
+        name: this.name,
+        reason: "timeout",
+        ts: this.#room.now(),
+      });
+      this.#room.leave(this, "timeout");
+    }
+    this.end({ flush: true });
+  }
+
+  #speak(dialect: Dialect): void {
+    this.dialect = dialect;
+    const s = this.#settings;
+    const onOversize = (length: number) => {
+      const max = dialect === "framed" ? s.maxFrame : s.maxLine;
+      const what = dialect === "line" ? "Line" : "Frame";
+      const size = dialect === "line" ? `more than ${max}` : `${length}`;
+      this.#room.error(this, {
+        code: "too_long",
+        message: `${what} of ${size} bytes exceeds the limit of ${max} bytes; it was skipped`,
+      });
+    };
+    this.#decoder = dialect === "framed"
+      ? lengthPrefixDecoder({ maxLength: s.maxFrame, onOversize })
+      : dialect === "line"
+      ? lineDecoder({ maxLength: s.maxLine, onOversize })
+      : ascii8Decoder({ maxLength: s.maxLine, onOversize });
+  }
+
+  #endOfInput(onFrame: (frame: Uint8Array) => void): void {
+    try {
+      this.#decoder?.finish(onFrame); // a last line without its newline still counts
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err; // a frame cut short: nothing to handle
+    }
+  }
+
+  #frame(frame: Uint8Array): void {
+    if (this.#ending) return;
+    const room = this.#room;
+    if (this.dialect === "framed") {
+      const parsed = parseClientMessage(frame, { maxMessage: this.#settings.maxMessage });
+      if (parsed.ok) this.#handle(parsed.message);
+      else room.error(this, parsed.error);
+      return;
+    }
+    // line and ascii8: text, commands start with "/"; the first message is the name.
+    const text = sanitize(decodeText(frame));
+    if (text.trim() === "") return; // an empty line is nothing to say
+    if (!room.has(this)) {
+      const name = text.trim();
+      if (name.toLowerCase() === "/quit") return this.#quit();
+      return this.#hello(name);
+    }
+    const parsed = parseCommandLine(text, { maxMessage: this.#settings.maxMessage });
+    if (parsed.ok) this.#handle(parsed.message);
+    else room.error(this, parsed.error);
+  }
+
+  #handle(message: ClientMessage): void {
+    const room = this.#room;
+    if (!room.has(this)) {
+      if (message.type === "hello") return this.#hello(message.name);
+      if (message.type === "bye") return this.#quit();
+      const id = "id" in message ? message.id : undefined;
+      return room.error(this, {
+        code: "not_joined",
+        message: `Send "hello" with your name first`,
+        ...(id === undefined ? {} : { id }),
+      });
+    }
+    switch (message.type) {
+      case "hello":
+        return room.error(this, {
+          code: "bad_request",
+          message: `Already joined as ${JSON.stringify(this.name)}; "nick" changes the name`,
+        });
+      case "say":
+        return room.say(this, message.text, { id: message.id });
+      case "me":
+        return room.say(this, message.text, { action: true, id: message.id });
+      case "dm":
+        return room.dm(this, message.to, message.text, message.id);
+      case "nick":
+        return room.rename(this, message.name);
+      case "who":
+        return room.who(this);
+      case "help":
+        return room.help(this);
+      case "bye":
+        return this.#quit();
+    }
+  }
+
+  #hello(name: string): void {
+    const problem = this.#room.join(this, name);
+    if (!problem) return;
+    this.#room.error(this, problem);
+    if (problem.code === "server_full") this.end({ flush: true });
+  }
+
+  #quit(): void {
+    this.#room.leave(this, "quit");
+    this.end({ flush: true });
+  }
+
+  #tooSlow(): void {
+    // Called from inside a broadcast: stop reading now, announce once the broadcast is done.
+    this.#ending = true;
+    queueMicrotask(() => {
+      this.#room.leave(this, "too_slow");
+      this.end();
+    });
+  }
+}
