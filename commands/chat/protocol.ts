@@ -235,10 +235,10 @@ export function parseClientMessage(
   try {
     value = JSON.parse(json);
   } catch {
-    return fail("bad_json", `The frame is not JSON: ${preview(json)}`);
+    return fail("bad_json", `The frame is not JSON: ${quote(json)}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return fail("bad_json", `The frame is JSON but not an object: ${preview(json)}`);
+    return fail("bad_json", `The frame is JSON but not an object: ${quote(json)}`);
   }
   const m = value as Record<string, unknown>;
   let id: string | undefined;
@@ -500,10 +500,8 @@ function checkedText(
   return { ok: true, message };
 }
 
+/** `text` quoted for an error message: JSON-escaped, C1 controls and DEL removed, cut at 40. */
 function quote(text: string): string {
-  return JSON.stringify(text.length > 40 ? text.slice(0, 40) + "…" : text);
-}
-
-function preview(text: string): string {
-  return quote(sanitize(text));
+  const clean = sanitize(JSON.stringify(text.length > 40 ? text.slice(0, 40) + "…" : text));
+  return clean;
 }

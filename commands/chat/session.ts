@@ -205,13 +205,16 @@ export class Session implements Member {
       return;
     }
     // line and ascii8: text, commands start with "/"; the first message is the name.
-    const text = sanitize(decodeText(frame));
-    if (text.trim() === "") return; // an empty line is nothing to say
+    const raw = decodeText(frame);
     if (!room.has(this)) {
-      const name = text.trim();
+      // The name as sent: control characters make it invalid rather than vanish.
+      const name = raw.trim();
+      if (name === "") return;
       if (name.toLowerCase() === "/quit") return this.#quit();
       return this.#hello(name);
     }
+    const text = sanitize(raw);
+    if (text.trim() === "") return; // an empty line is nothing to say
     const parsed = parseCommandLine(text, { maxMessage: this.#settings.maxMessage });
     if (parsed.ok) this.#handle(parsed.message);
     else room.error(this, parsed.error);
