@@ -122,6 +122,10 @@ async function accepts(port: number): Promise<boolean> {
  * Starts `xinetd` with only its built-in (C, in-process) TCP daytime service on a
  * loopback port, in the foreground. Resolves once it accepts connections.
  *
+ * Its defaults are lifted so it can be measured: `cps` (50 connections/s, then the
+ * service is switched off for 10 s), the instance limits, and per-connection logging
+ * (sockit is measured with `--quiet` too).
+ *
  * @example
  * ```ts
  * await using inetd = await startXinetdDaytime();
@@ -148,6 +152,11 @@ service daytime
   protocol    = tcp
   wait        = no
   user        = root
+  cps         = 1000000 1
+  instances   = UNLIMITED
+  per_source  = UNLIMITED
+  log_on_success =
+  log_on_failure =
 }
 `,
   );

@@ -1,0 +1,352 @@
+/**
+ * `deno task bench time`: two figures, each against a C peer measured in the same run.
+ *
+ * 1. Daytime connections/s: sockit's `daytime` server against xinetd's built-in daytime
+ *    service (configured here in a temp dir on a loopback port), driven by the same load
+ *    generator — this file run again as a child with `--load`: a Deno client keeping
+ *    CONCURRENCY connections in flight, each one connect → read to EOF → close, bounded
+ *    in count and time. sockit runs with `--quiet` (no per-connection log lines; stderr
+ *    to /dev/null), and once more without it (logging two lines per connection to
+ *    /dev/null) to show what the logs cost. A bare Deno accept-write-close loop (this
+ *    file with `--bare`) is measured too: the distance between it and sockit is what the
+ *    shared server runtime costs per connection. Each figure is the best of 3 short runs
+ *    in rotating order: on a 2-core machine the generator competes with the server for
+ *    CPU, and other work only ever slows a run down.
+ * 2. The whole-process time of one `sockit time-fetch --protocol ntp` against a local
+ *    chronyd, next to `sntp` and `ntpdate -q` against the same server. Those two cannot
+ *    be pointed at another port, so chronyd listens on 127.0.0.1:123 when that port is
+ *    free (the peers are skipped, with the reason, when it is not).
+ *
+ * @module
+ */
+
+import { sockitCommand } from "../tests/helpers.ts";
+import { startChronyd, startXinetdDaytime } from "../tests/time_peers.ts";
+
+const WARMUP_S = 0.3;
+const MEASURE_S = 1;
+/** Runs per server and load, each round in a rotated order; the best is kept. */
+const ROUNDS = 3;
+const CONCURRENCY = [1, 32];
+/** The most connections one load run opens, whatever the rate. */
+const MAX_CONNECTIONS = 400_000;
+const PROCESS_RUNS = 7;
+
+// ---------------------------------------------------------------- load generator
+
+/**
+ * Opens connections to `port`, `concurrency` at a time, each read to EOF and closed;
+ * counts the completed ones during the measurement window.
+ */
+async function connections(
+  port: number,
+  concurrency: number,
+): Promise<{ rate: number; failed: number }> {
+  let counting = false;
+  let stop = false;
+  let count = 0;
+  let opened = 0;
+  let failed = 0;
+  const buf = new Uint8Array(256);
+  const worker = async () => {
+    while (!stop && opened++ < MAX_CONNECTIONS) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      } catch {
+        failed++;
+        continue;
+      }
+      let bytes = 0;
+      try {
+        for (;;) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          bytes += n;
+        }
+      } catch {
+        // a reset after the answer counts like EOF
+      } finally {
+        conn.close();
+      }
+      if (bytes === 0) failed++;
+      else if (counting) count++;
+    }
+  };
+  const workers = Array.from({ length: concurrency }, worker);
+  await delay(WARMUP_S * 1000);
+  counting = true;
+  const began = performance.now();
+  await delay(MEASURE_S * 1000);
+  counting = false;
+  const elapsed = (performance.now() - began) / 1000;
+  stop = true;
+  await Promise.all(workers);
+  return { rate: count / elapsed, failed };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---------------------------------------------------------------- servers
+
+interface Server {
+  name: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function firstLine(stdout: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = AbortSignal.timeout(20_000);
+  while (!text.includes("\n")) {
+    if (deadline.aborted) throw new Error(`no port announced; got ${JSON.stringify(text)}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited before announcing its port: ${text}`);
+    text += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done) { /* keep the pipe drained */ }
+  })().catch(() => {});
+  return text.slice(0, text.indexOf("\n"));
+}
+
+async function startSockitDaytime(name: string, extra: string[]): Promise<Server> {
+  const { cmd, args } = sockitCommand(["daytime", "--port", "0", ...extra]);
+  const proc = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null", stdin: "null" })
+    .spawn();
+  const line = await firstLine(proc.stdout);
+  const m = /:(\d+)$/.exec(line);
+  if (!m) throw new Error(`unexpected first line from sockit: ${line}`);
+  return {
+    name,
+    port: Number(m[1]),
+    async stop() {
+      try {
+        proc.kill("SIGTERM");
+      } catch { /* gone */ }
+      await proc.status;
+    },
+  };
+}
+
+/** The reference: the least a Deno daytime server can do per connection. */
+async function bareServer(): Promise<never> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  console.log(`listening on tcp 127.0.0.1:${(listener.addr as Deno.NetAddr).port}`);
+  const bytes = new TextEncoder().encode("Sunday, November 22, 2026 01:30:39-UTC\r\n");
+  for (;;) {
+    let conn: Deno.TcpConn;
+    try {
+      conn = await listener.accept();
+    } catch {
+      continue;
+    }
+    conn.write(bytes).catch(() => 0).finally(() => {
+      try {
+        conn.close();
+      } catch { /* reset */ }
+    });
+  }
+}
+
+async function startBare(): Promise<Server> {
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", import.meta.filename!, "--bare"],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const line = await firstLine(proc.stdout);
+  return {
+    name: "bare Deno loop (reference)",
+    port: Number(/:(\d+)$/.exec(line)![1]),
+    async stop() {
+      try {
+        proc.kill("SIGTERM");
+      } catch { /* gone */ }
+      await proc.status;
+    },
+  };
+}
+
+async function load(port: number, concurrency: number): Promise<{ rate: number; failed: number }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      import.meta.filename!,
+      "--load",
+      String(port),
+      String(concurrency),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout((WARMUP_S + MEASURE_S) * 1000 + 20_000),
+  }).output();
+  if (code !== 0) throw new Error(`load generator failed: ${new TextDecoder().decode(stderr)}`);
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+// ---------------------------------------------------------------- whole-process time
+
+/** Median wall time of running `cmd args` to completion, `runs` times; throws on failure. */
+async function processTime(cmd: string, args: string[], runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const began = performance.now();
+    const { code, stderr } = await new Deno.Command(cmd, {
+      args,
+      stdout: "null",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    times.push(performance.now() - began);
+    if (code !== 0) {
+      throw new Error(
+        `${cmd} ${args.join(" ")} exited ${code}: ${new TextDecoder().decode(stderr)}`,
+      );
+    }
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function hasTool(name: string): boolean {
+  return new Deno.Command("sh", {
+    args: ["-c", `command -v ${name}`],
+    stdout: "null",
+    stderr: "null",
+  })
+    .outputSync().success;
+}
+
+function port123Free(): boolean {
+  try {
+    Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 123 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- driver
+
+async function daytimeRates(): Promise<void> {
+  if (!hasTool("xinetd")) {
+    console.log("skip: xinetd not installed (.ci/run installs it); no inetd baseline");
+    return;
+  }
+  const servers = [
+    await startSockitDaytime("sockit --quiet", ["--quiet"]),
+    await startSockitDaytime("sockit, logs to /dev/null", []),
+    await startBare(),
+  ];
+  const inetd = await startXinetdDaytime();
+  servers.push({
+    name: "xinetd built-in",
+    port: inetd.port,
+    stop: () => inetd[Symbol.asyncDispose](),
+  });
+  try {
+    console.log(
+      `daytime connections/s (connect, read the line to EOF, close); ${WARMUP_S}s warm-up + ` +
+        `${MEASURE_S}s per run, best of ${ROUNDS} runs in rotating order; one Deno load generator`,
+    );
+    const rows: string[][] = [];
+    let goal = true;
+    for (const concurrency of CONCURRENCY) {
+      const best = new Map<string, number>();
+      let failed = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = [...servers.slice(round), ...servers.slice(0, round)];
+        for (const server of order) {
+          const result = await load(server.port, concurrency);
+          failed += result.failed;
+          best.set(server.name, Math.max(best.get(server.name) ?? 0, result.rate));
+        }
+      }
+      const base = best.get("xinetd built-in")!;
+      for (const server of servers) {
+        const rate = best.get(server.name)!;
+        rows.push([
+          `${concurrency} at a time`,
+          server.name,
+          Math.round(rate).toLocaleString("en-US"),
+          `${(rate / base).toFixed(2)}×`,
+        ]);
+      }
+      if (best.get("sockit --quiet")! < base) goal = false;
+      if (failed > 0) {
+        console.log(`note: ${failed} connections failed at concurrency ${concurrency}`);
+      }
+    }
+    printTable(["load", "server", "conn/s", "vs xinetd"], rows);
+    console.log(
+      `goal: sockit --quiet ≥ 1.0× xinetd's built-in daytime — ${goal ? "met" : "NOT met"}`,
+    );
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+async function ntpProcessTimes(): Promise<void> {
+  if (!hasTool("chronyd")) {
+    console.log("skip: chronyd not installed; no NTP process timing");
+    return;
+  }
+  const on123 = port123Free();
+  await using chrony = await startChronyd(on123 ? { port: 123 } : {});
+  const target = `127.0.0.1:${chrony.port}`;
+  console.log(
+    `\nwhole-process time of one NTP query to chronyd on ${target}, median of ${PROCESS_RUNS} runs`,
+  );
+  const rows: string[][] = [];
+  const sockit = sockitCommand(["time-fetch", "--protocol", "ntp", target]);
+  const sockitMs = await processTime(sockit.cmd, sockit.args, PROCESS_RUNS);
+  rows.push([
+    "sockit time-fetch --protocol ntp (deno run main.ts, from source)",
+    sockitMs.toFixed(1),
+    "1.00×",
+  ]);
+  const peers: [string, string, string[]][] = [
+    ["sntp 127.0.0.1", "sntp", ["127.0.0.1"]],
+    ["ntpdate -q 127.0.0.1", "ntpdate", ["-q", "127.0.0.1"]],
+  ];
+  for (const [label, cmd, args] of peers) {
+    if (!hasTool(cmd)) {
+      console.log(`skip: ${cmd} not installed`);
+      continue;
+    }
+    if (!on123) {
+      console.log(`skip: ${cmd} only asks port 123, which is taken here`);
+      continue;
+    }
+    const ms = await processTime(cmd, args, PROCESS_RUNS);
+    rows.push([label, ms.toFixed(1), `${(ms / sockitMs).toFixed(2)}×`]);
+  }
+  printTable(["command", "ms", "vs sockit"], rows);
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+  console.log(line(head));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === "--bare") {
+    await bareServer();
+  } else if (Deno.args[0] === "--load") {
+    console.log(JSON.stringify(await connections(Number(Deno.args[1]), Number(Deno.args[2]))));
+  } else {
+    await daytimeRates();
+    await ntpProcessTimes();
+  }
+}
