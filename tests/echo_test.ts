@@ -490,6 +490,27 @@ Deno.test("echo client: exit 0 against a healthy server", async () => {
   );
 });
 
+Deno.test("echo client: probes larger than 64 KiB, and than both socket buffers, pass", async () => {
+  await using server = await startSockit(["echo", "--port", "0", "--quiet"]);
+  // 70 000 bytes once broke the random payload (64 KiB per getRandomValues call);
+  // 10 MB deadlocked a client that wrote the whole probe before reading any of it.
+  for (const size of ["70000", "10000000"]) {
+    const { code, stdout, stderr } = await runSockit([
+      "echo",
+      "--to",
+      `127.0.0.1:${server.port}`,
+      "-c",
+      "2",
+      "-i",
+      "0",
+      "--size",
+      size,
+    ]);
+    assert.equal(code, 0, `--size ${size}: ${stdout}\n${stderr}`);
+    assert.match(stdout, new RegExp(`^${size} bytes from .*seq=2 time=`, "m"));
+  }
+});
+
 Deno.test("echo client: exit 1 when the server corrupts a byte", async () => {
   let flipped = false;
   await using server = testServer(async (conn) => {

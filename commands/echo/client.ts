@@ -118,9 +118,17 @@ function tcpExchanger(conn: Deno.TcpConn, where: string, trace?: Tracer): Exchan
   };
 
   async function roundTrip(payload: Uint8Array): Promise<Uint8Array> {
-    let written = 0;
-    while (written < payload.length) written += await conn.write(payload.subarray(written));
-    trace?.("write", where, payload);
+    // Write and read at once: a payload bigger than both socket buffers together would
+    // otherwise deadlock, the server blocked writing back what we are not yet reading.
+    const writing = (async () => {
+      let written = 0;
+      while (written < payload.length) {
+        const n = await conn.write(payload.subarray(written));
+        trace?.("write", where, payload.subarray(written, written + n));
+        written += n;
+      }
+    })();
+    writing.catch(() => {}); // awaited below; a failed write ends the read too
     const reply = new Uint8Array(payload.length);
     let got = 0;
     while (got < payload.length) {
@@ -130,6 +138,7 @@ function tcpExchanger(conn: Deno.TcpConn, where: string, trace?: Tracer): Exchan
       reply.set(buf.subarray(0, n), got);
       got += n;
     }
+    await writing;
     return reply;
   }
 }

@@ -112,13 +112,22 @@ found, 4 refused, 5 nothing came back before --timeout.`,
     return runProbes({
       to: parseAddress(options.to, ECHO_PORT),
       count: options.count,
-      payload: () => message ?? crypto.getRandomValues(new Uint8Array(size)),
+      payload: () => message ?? randomBytes(size),
       interval: options.interval,
       timeout: options.timeout,
       udp: options.udp,
     }, { io, out, trace: options.trace ? createTracer(out.note) : undefined });
   },
 });
+
+/** `size` random bytes; getRandomValues fills at most 64 KiB per call. */
+function randomBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let off = 0; off < size; off += 65_536) {
+    crypto.getRandomValues(bytes.subarray(off, Math.min(size, off + 65_536)));
+  }
+  return bytes;
+}
 
 function runServer(options: RunOptions<typeof flags>, io: Io, out: Output): Promise<number> {
   const plan = workerPlan(io.os, options.workers);
