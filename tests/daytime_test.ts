@@ -183,3 +183,20 @@ Deno.test("daytime: --format and --utc with --protocol time are usage errors", a
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--format: "julian" is not one of rfc867, nist, iso, rfc2822, unix/);
 });
+
+Deno.test("daytime on [::1], read by time-fetch over TCP and UDP (IPv6 both ways)", async () => {
+  await using server = await startSockit(
+    ["daytime", "--host", "::1", "--port", "0", "--transport", "both", "--quiet"],
+    { transports: 2 },
+  );
+  assert.equal(server.listening[0].host, "::1");
+  for (const udp of [[], ["--udp"]]) {
+    const { code, stdout, stderr } = await runSockit(
+      ["time-fetch", `[::1]:${server.port}`, ...udp, "--json"],
+    );
+    assert.equal(code, 0, stderr);
+    const answer = JSON.parse(stdout);
+    assert.equal(answer.address, `[::1]:${server.port}`);
+    assert.ok(Math.abs(answer.offsetMs) < 1500);
+  }
+});

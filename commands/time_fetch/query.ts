@@ -21,9 +21,16 @@ import {
   parseDaytime,
 } from "../../lib/daytime_format.ts";
 import { formatDuration } from "../../lib/duration.ts";
-import { InterruptedError, ProtocolError, SockitError, TimeoutError } from "../../lib/errors.ts";
+import {
+  InterruptedError,
+  netError,
+  ProtocolError,
+  SockitError,
+  TimeoutError,
+} from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
 import { dial, openUdp } from "../../lib/net.ts";
+import { isDisconnect } from "../../lib/server.ts";
 import { fromRfc868, type NtpTimestamp } from "../../lib/time.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { checkReply, clientRequest, ntpOffset, refIdText, serverTimes } from "./ntp.ts";
@@ -158,6 +165,7 @@ async function askTcp(query: Query, context: QueryContext): Promise<Answer> {
   try {
     const { bytes, arrived } = await readAnswer(conn, {
       where: `${query.protocol} ${where}`,
+      address: where,
       max: daytime ? DAYTIME_MAX_BYTES : TIME_MAX_BYTES,
       left: deadline - performance.now(),
       timeout: query.timeout,
@@ -186,7 +194,10 @@ function hasLine(bytes: Uint8Array): boolean {
  * (a server that does not close), that answer is used.
  */
 async function readAnswer(conn: Deno.TcpConn, options: {
+  /** `daytime 192.0.2.1:13`, for messages. */
   where: string;
+  /** `192.0.2.1:13`. */
+  address: string;
   max: number;
   left: number;
   timeout: number;
@@ -214,10 +225,19 @@ async function readAnswer(conn: Deno.TcpConn, options: {
         );
       }
       const read = conn.read(buf.subarray(got));
-      const result = await Promise.race([read, expired, interrupted.promise]).catch((err) => {
+      let result: number | null | "timeout";
+      try {
+        result = await Promise.race([read, expired, interrupted.promise]);
+      } catch (err) {
         read.catch(() => {});
-        throw err;
-      });
+        if (err instanceof SockitError) throw err; // interrupted
+        // A reset right after a complete answer loses nothing (some servers close with RST).
+        const bytes = buf.subarray(0, got);
+        if (arrived !== undefined && isDisconnect(err) && options.complete(bytes)) {
+          return { bytes, arrived };
+        }
+        throw netError(err, { op: "read", transport: "tcp", address: options.address });
+      }
       if (result === "timeout") {
         read.catch(() => {}); // fails when the caller closes the connection: expected
         const bytes = buf.subarray(0, got);
