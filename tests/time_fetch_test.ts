@@ -443,6 +443,25 @@ Deno.test("time-fetch: a host that does not resolve is exit 3, without asking an
   assert.match(stderr, /^sockit: resolve nowhere.invalid: host not found/);
 });
 
+Deno.test("time-fetch: a slow name lookup is not counted in the round trip", async () => {
+  await using server = fakeTcpServer(says(`${new Date().toISOString()}\r\n`));
+  const io = fakeIo({
+    resolve: async (host) => {
+      await new Promise((r) => setTimeout(r, 300)); // a slow resolver, simulated
+      return host === "slow.test" ? [LOOPBACK] : fakeIo().resolve(host);
+    },
+  });
+  const { code, stdout } = await timeFetchCli([`slow.test:${server.port}`, "--json"], io);
+  assert.equal(code, 0);
+  const [answer] = events(stdout);
+  assert.equal(answer.server, `slow.test:${server.port}`);
+  assert.equal(answer.address, `${LOOPBACK}:${server.port}`);
+  assert.ok(
+    (answer.delayMs as number) < 250,
+    `round trip ${answer.delayMs} ms includes the lookup`,
+  );
+});
+
 Deno.test("time-fetch: with no server it asks time.nist.gov (through the injected resolver)", async () => {
   const asked: string[] = [];
   const io = fakeIo({

@@ -155,11 +155,19 @@ function interruption(signal: AbortSignal): { promise: Promise<never>; done(): v
 
 async function askTcp(query: Query, context: QueryContext): Promise<Answer> {
   const { io, signal, trace } = context;
-  const clock = stopwatch(io);
   const deadline = performance.now() + query.timeout;
-  const conn = await dial(query.address, { io, timeout: query.timeout, signal }).catch((err) => {
-    throw signal.aborted ? new InterruptedError() : err;
-  });
+  let clock = stopwatch(io);
+  // T1 is when connecting starts, after the name is resolved: a slow resolver must not
+  // count as network delay.
+  const resolve = async (host: string) => {
+    const ips = await io.resolve(host);
+    clock = stopwatch(io);
+    return ips;
+  };
+  const conn = await dial(query.address, { io: { resolve }, timeout: query.timeout, signal })
+    .catch((err) => {
+      throw signal.aborted ? new InterruptedError() : err;
+    });
   const where = formatNetAddr(conn.remoteAddr);
   const daytime = query.protocol === "daytime";
   try {
@@ -242,11 +250,9 @@ async function readAnswer(conn: Deno.TcpConn, options: {
         read.catch(() => {}); // fails when the caller closes the connection: expected
         const bytes = buf.subarray(0, got);
         if (arrived !== undefined && options.complete(bytes)) return { bytes, arrived };
+        const what = got === 0 ? "no answer" : `an incomplete answer ${escapeText(bytes)}`;
         throw new TimeoutError(
-          `${options.where}: ${
-            got === 0 ? "no answer" : `incomplete answer ${escapeText(bytes)}`
-          } ` +
-            `within ${formatDuration(options.timeout)}`,
+          `${options.where}: ${what} within ${formatDuration(options.timeout)}`,
           { hint: "raise --timeout if the server is slow" },
         );
       }
