@@ -322,6 +322,14 @@ Deno.test("time-fetch daytime: a NIST line is read, its health reported, the off
   assert.ok(Math.abs(answer.offsetMs as number) < 1500, `offset ${answer.offsetMs}`);
 });
 
+Deno.test("time-fetch daytime: a --max-offset finer than a whole second gets a note", async () => {
+  await using server = fakeTcpServer(says(`${Math.floor(Date.now() / 1000)}\r\n`));
+  const { stderr } = await timeFetchCli([`${LOOPBACK}:${server.port}`, "--max-offset", "1h"]);
+  assert.equal(stderr, "");
+  const fine = await timeFetchCli([`${LOOPBACK}:${server.port}`, "--max-offset", "100ms"]);
+  assert.match(fine.stderr, /note: --max-offset 100ms is finer than the answer can tell/);
+});
+
 Deno.test("time-fetch daytime: a server that never closes still gives its line at the timeout", async () => {
   const { promise: hold, resolve: release } = Promise.withResolvers<void>();
   await using server = fakeTcpServer(async (conn) => {

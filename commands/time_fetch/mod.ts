@@ -168,6 +168,13 @@ With several servers, 0 when any answered.`,
         { hint: first.hint },
       );
     }
+    if (options.maxOffset !== undefined && options.maxOffset < best.errorMs) {
+      out.note(
+        `sockit: note: --max-offset ${formatDuration(options.maxOffset)} is finer than the ` +
+          `answer can tell (+/- ${formatElapsed(best.errorMs)}); ` +
+          (best.protocol === "ntp" ? "a closer server helps" : "--protocol ntp is precise"),
+      );
+    }
     if (options.maxOffset !== undefined && Math.abs(best.offsetMs) > options.maxOffset) {
       throw new CheckFailedError(
         `the local clock is off by ${signed(best.offsetMs)} from ${best.server}, over ` +
