@@ -393,7 +393,10 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
   const sweeper = tickMs > 0
     ? setInterval(() => {
       for (const [c, ticks] of idleTicks) {
-        if (ticks + 1 >= idleTicksPerTimeout) {
+        // This is tick number ticks+1 since the last touch, so more than `ticks` whole
+        // ticks have passed: closing once that reaches N means idle for at least
+        // idleTimeout (closing a tick sooner closed up to a tick early).
+        if (ticks >= idleTicksPerTimeout) {
           idleTicks.delete(c);
           c.closeReason = "timeout";
           (spec.onIdle ?? ((conn: Connection) => conn.close()))(c);

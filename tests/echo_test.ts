@@ -234,8 +234,13 @@ Deno.test("echo server: --idle-timeout 300ms closes an idle client", async () =>
   await using server = await startSockit(["echo", "--port", "0", "--idle-timeout", "300ms"]);
   using conn = await connect(server.port);
   const ping = new Uint8Array([42]);
+  const sent = performance.now();
   assertSameBytes(await echoBack(conn, ping), ping);
   assert.equal(await readToEnd(conn), 0, "EOF after the idle timeout");
+  // Not a speed check: the server read the ping after `sent`, so closing sooner than
+  // 300 ms after it means the connection was closed before it had been idle that long.
+  const idle = performance.now() - sent;
+  assert.ok(idle >= 300, `closed after ${idle.toFixed(0)} ms idle; --idle-timeout is 300ms`);
   const line = await server.stderr.until((l) => l.startsWith("disconnect #1 "));
   assert.match(line, /\(timeout\)$/);
 });
