@@ -84,6 +84,9 @@ export function firstDifference(
   return undefined;
 }
 
+/** How many recent UDP probes a late reply is recognised as belonging to. */
+const LATE_REPLY_WINDOW = 64;
+
 /** Something that sends one probe's payload and returns the reply, or throws. */
 interface Exchanger {
   exchange(payload: Uint8Array, timeout: number): Promise<Uint8Array>;
@@ -239,6 +242,9 @@ async function connect(
       await udp.send(payload);
       trace?.("send", where, payload);
       sent.push(payload);
+      // Only recent probes can still be answered late (each waited --timeout already);
+      // keeping every payload grew without bound (-c 5000 --size 65000: 400 MB).
+      if (sent.length > LATE_REPLY_WINDOW) sent.shift();
       const until = performance.now() + timeout;
       for (;;) {
         const reply = await udp.receive(Math.max(1, until - performance.now()));
