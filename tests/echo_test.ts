@@ -5,7 +5,15 @@
  */
 
 import assert from "node:assert/strict";
-import { readAll, readN, runSockit, startSockit, writeAll } from "./helpers.ts";
+import {
+  LineReader,
+  readAll,
+  readN,
+  runSockit,
+  sockitCommand,
+  startSockit,
+  writeAll,
+} from "./helpers.ts";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -279,6 +287,77 @@ Deno.test("echo server: 200 connections opened and dropped at once do not stop i
   assert.equal(status.code, 0);
   const summary = JSON.stringify(await server.stdout.rest());
   assert.match(summary, /echo: stopped after .*201 connections/);
+});
+
+Deno.test("echo server: a client that does not read is not read from; it all comes back later", async () => {
+  await using server = await startSockit(["echo", "--port", "0", "--quiet"]);
+  using conn = await connect(server.port);
+  // Write without reading until a write stalls: the server must stop reading once its
+  // writes back stall, so only the socket buffers (a few MB) fill, not its memory.
+  const chunk = new Uint8Array(64 * 1024).fill(0x5a);
+  const limit = 256 * 1024 * 1024;
+  let written = 0;
+  let stalled: Promise<number> | undefined;
+  while (written < limit) {
+    const writing = conn.write(chunk);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = await Promise.race([
+      writing,
+      new Promise<"stalled">((r) => timer = setTimeout(() => r("stalled"), 1000)),
+    ]);
+    clearTimeout(timer);
+    if (done === "stalled") {
+      stalled = writing;
+      break;
+    }
+    written += done;
+  }
+  assert.ok(stalled, `the server read all ${limit} bytes from a client that never read`);
+  assert.ok(written < 64 * 1024 * 1024, `${written} bytes written before the writes stalled`);
+  // Reading now lets everything through: the stalled write completes, all comes back.
+  const reading = readN(conn, written + chunk.length);
+  const total = written + await within(stalled, "the stalled write");
+  await within(writeAll(conn, chunk.subarray(total - written)), "the rest of the chunk");
+  const back = await within(reading, "the echo of everything written");
+  assert.equal(back.length, written + chunk.length);
+  assert.ok(back.every((b) => b === 0x5a), "echoed bytes differ");
+});
+
+/** Whether this machine has an IPv6 loopback to test on. */
+function hasIPv6Loopback(): boolean {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    console.log("skip: no IPv6 loopback (::1) on this machine");
+    return false;
+  }
+}
+
+Deno.test({
+  name: "echo over IPv6: server on ::1, client to [::1]:PORT, TCP and UDP",
+  ignore: !hasIPv6Loopback(),
+  async fn() {
+    await using server = await startSockit(
+      ["echo", "--host", "::1", "--port", "0", "--transport", "both"],
+      { transports: 2 },
+    );
+    assert.equal(server.listening[0].host, "::1");
+    for (const udp of [[], ["--udp"]]) {
+      const { code, stdout } = await runSockit([
+        "echo",
+        "--to",
+        `[::1]:${server.port}`,
+        "-c",
+        "2",
+        "-i",
+        "0",
+        ...udp,
+      ]);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /2 sent, 2 received, 0 mismatched, 0% loss/);
+    }
+  },
 });
 
 // ---------------------------------------------------------------- shutdown
@@ -572,6 +651,31 @@ Deno.test("echo client: exit 5 when the server accepts and never answers", async
   assert.equal(code, 5, `${stdout}\n${stderr}`);
   assert.match(stdout, /seq=1 lost/);
   assert.match(stderr, /no reply within 1s/);
+});
+
+Deno.test("echo client: SIGINT stops it with 130 and still prints the summary", async () => {
+  await using server = await startSockit(["echo", "--port", "0", "--quiet"]);
+  const { cmd, args } = sockitCommand([
+    "echo",
+    "--to",
+    `127.0.0.1:${server.port}`,
+    "-c",
+    "100",
+    "-i",
+    "1s",
+  ]);
+  const client = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).spawn();
+  const out = new LineReader(client.stdout);
+  try {
+    await out.until((l) => / seq=1 time=/.test(l)); // running, waiting for probe 2
+    client.kill("SIGINT");
+    const status = await within(client.status, "exit after SIGINT");
+    assert.equal(status.code, 130);
+    const rest = await out.rest();
+    assert.ok(rest.some((l) => /^1 sent, 1 received, 0 mismatched, 0% loss$/.test(l)), `${rest}`);
+  } finally {
+    await out.cancel();
+  }
 });
 
 Deno.test("echo client: --json prints start, one object per probe, and a summary", async () => {
