@@ -1,78 +1,128 @@
 /**
  * `deno task bench echo`: sockit's echo server against a minimal Node.js `net` echo
- * server, both on loopback in the same run, driven by the same load generator (this file
- * run again as a child process with `--load`, so the generator never shares a thread
- * with the benchmark's bookkeeping).
+ * server and a bare Deno read/write loop (what sockit's runtime costs on top of Deno),
+ * all on loopback in the same run, driven by the same load generator.
  *
  * Measures round trips/s with 64-byte messages on 1 and 100 connections (each one
  * writes 64 bytes, waits for the 64 back, repeats) and stream MB/s on one connection
- * (64 KiB writes while reading concurrently). Every figure is measured twice with the
- * order of the servers alternated, and the better of the two is kept, to damp the noise
- * of a 2-core machine where the generator competes with the server for CPU.
+ * (64 KiB writes while reading concurrently). On Linux it also reports the same work per
+ * CPU-second of the server process, read from /proc: on a 2-core machine the generator
+ * takes about one core and whatever else runs takes its share, which moves throughput a
+ * lot and the work done per CPU-second much less.
+ *
+ * The generator is this file run again with `--load`, one process per scenario: it takes
+ * turns on the servers, reversing their order each round, ROUNDS times, and the best
+ * figure of each server is kept, to damp the noise.
  *
  * @module
  */
 
 import { sockitCommand } from "../tests/helpers.ts";
 
-/** Seconds of load before measuring, so both servers are warm (JIT, buffers). */
-const WARMUP_S = 0.5;
+/** Seconds of load on a fresh set of connections before measuring (JIT, buffers). */
+const WARMUP_S = 0.3;
 /** Seconds each measurement runs after the warm-up. */
-const MEASURE_S = 2.5;
+const MEASURE_S = 1.2;
+/** Turns per server per scenario; the order of the servers alternates each round. */
+const ROUNDS = 3;
 const MESSAGE_SIZE = 64;
 const STREAM_CHUNK = 64 * 1024;
 
-interface LoadResult {
-  /** Round trips (rtt mode) or bytes echoed back (stream mode) per second. */
+/** One server under test, as the generator sees it. */
+interface Target {
+  name: string;
+  port: number;
+  pid: number;
+}
+
+/** What the generator was asked to do, passed as one JSON argument. */
+interface LoadPlan {
+  mode: "rtt" | "stream";
+  conns: number;
+  targets: Target[];
+  ticksPerSecond: number;
+}
+
+/** One measurement. */
+interface Sample {
+  name: string;
+  /** Round trips (rtt) or bytes echoed back (stream) per second. */
   rate: number;
+  /** The same work per CPU-second of the server process, where /proc tells. */
+  perCpuSecond?: number;
 }
 
 // ---------------------------------------------------------------- load generator
 
+/** CPU seconds (user + system, all threads) process `pid` has used so far, on Linux. */
+function cpuSeconds(pid: number, ticksPerSecond: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // After the command name, which is in parentheses and may hold spaces, fields are
+    // numbered from 3 (state): utime is field 14, stime field 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+/** Warms up, then measures `work()` (a running total) and the server's CPU time. */
+async function measure(work: () => number, target: Target, ticks: number): Promise<Sample> {
+  await delay(WARMUP_S * 1000);
+  const fromWork = work();
+  const fromCpu = cpuSeconds(target.pid, ticks);
+  const began = performance.now();
+  await delay(MEASURE_S * 1000);
+  const done = work() - fromWork;
+  const toCpu = cpuSeconds(target.pid, ticks);
+  const elapsed = (performance.now() - began) / 1000;
+  const cpu = toCpu !== undefined && fromCpu !== undefined ? toCpu - fromCpu : 0;
+  return {
+    name: target.name,
+    rate: done / elapsed,
+    ...(cpu > 0 ? { perCpuSecond: done / cpu } : {}),
+  };
+}
+
 /** Round trips: `conns` connections, each writing 64 bytes and awaiting them back. */
-async function roundTrips(port: number, conns: number): Promise<LoadResult> {
+async function roundTrips(target: Target, conns: number, ticks: number): Promise<Sample> {
   const sockets = await Promise.all(
-    Array.from({ length: conns }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+    Array.from({ length: conns }, () => Deno.connect({ hostname: "127.0.0.1", port: target.port })),
   );
   for (const s of sockets) s.setNoDelay(true);
-  let counting = false;
   let stop = false;
   let count = 0;
   const loop = async (conn: Deno.TcpConn) => {
     const message = new Uint8Array(MESSAGE_SIZE).fill(0x61);
     const buf = new Uint8Array(MESSAGE_SIZE);
     while (!stop) {
-      // The write and the first read are issued together (one turn of the client's event
-      // loop instead of two): the generator competes with the server for the two cores,
-      // so the less it spends per round trip, the more the figure says about the server.
-      // 64 bytes into an empty socket buffer are always written whole; checked below.
+      // The write and the first read are issued together (one turn of the generator's
+      // event loop instead of two): the generator competes with the server for the
+      // cores, so the less it spends per round trip, the more the figure says about the
+      // server. 64 bytes into an empty socket buffer are always written whole; checked.
       const writing = conn.write(message);
       let got = 0;
       while (got < MESSAGE_SIZE) {
         const n = await conn.read(buf.subarray(got));
-        if (n === null) throw new Error("echo server closed the connection");
+        if (n === null) throw new Error(`${target.name} closed the connection`);
         got += n;
       }
       if ((await writing) !== MESSAGE_SIZE) throw new Error("short write of a 64-byte message");
-      if (counting) count++;
+      count++;
     }
   };
   const loops = sockets.map(loop);
-  await delay(WARMUP_S * 1000);
-  counting = true;
-  const began = performance.now();
-  await delay(MEASURE_S * 1000);
-  counting = false;
-  const elapsed = (performance.now() - began) / 1000;
+  const sample = await measure(() => count, target, ticks);
   stop = true;
   await Promise.all(loops);
   for (const s of sockets) s.close();
-  return { rate: count / elapsed };
+  return sample;
 }
 
 /** Stream: one connection, 64 KiB writes and a concurrent reader counting bytes back. */
-async function stream(port: number): Promise<LoadResult> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+async function stream(target: Target, ticks: number): Promise<Sample> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: target.port });
   const chunk = new Uint8Array(STREAM_CHUNK).fill(0x62);
   let stop = false;
   let received = 0;
@@ -91,17 +141,28 @@ async function stream(port: number): Promise<LoadResult> {
       received += n;
     }
   })();
-  await delay(WARMUP_S * 1000);
-  const from = received;
-  const began = performance.now();
-  await delay(MEASURE_S * 1000);
-  const bytes = received - from;
-  const elapsed = (performance.now() - began) / 1000;
+  const sample = await measure(() => received, target, ticks);
   stop = true;
   await writer;
-  await reader;
+  await reader; // the server echoes what is in flight, then closes: EOF
   conn.close();
-  return { rate: bytes / elapsed };
+  return sample;
+}
+
+/** Runs a scenario on every target, ROUNDS times, alternating the order each round. */
+async function generate(plan: LoadPlan): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? plan.targets : [...plan.targets].reverse();
+    for (const target of order) {
+      samples.push(
+        plan.mode === "stream"
+          ? await stream(target, plan.ticksPerSecond)
+          : await roundTrips(target, plan.conns, plan.ticksPerSecond),
+      );
+    }
+  }
+  return samples;
 }
 
 function delay(ms: number): Promise<void> {
@@ -110,10 +171,8 @@ function delay(ms: number): Promise<void> {
 
 // ---------------------------------------------------------------- servers
 
-/** A server under test: its port and how to stop it. */
-interface Peer {
-  name: string;
-  port: number;
+/** A running server under test. */
+interface Peer extends Target {
   stop(): Promise<void>;
 }
 
@@ -151,7 +210,7 @@ async function startSockitEcho(): Promise<Peer> {
   const line = await firstLine(proc.stdout);
   const m = /:(\d+)$/.exec(line);
   if (!m) throw new Error(`unexpected first line from sockit: ${line}`);
-  return { name: "sockit", port: Number(m[1]), stop: stopper(proc) };
+  return { name: "sockit", port: Number(m[1]), pid: proc.pid, stop: stopper(proc) };
 }
 
 /**
@@ -169,6 +228,42 @@ const server = net.createServer((s) => {
 server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 `;
 
+/**
+ * A bare Deno echo server: the same read/write loop as sockit's handler with nothing
+ * around it (no registry, limits, logging, trace hooks, idle timeout), so sockit/deno
+ * is what sockit's runtime costs.
+ */
+const DENO_ECHO = `
+const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+console.log(listener.addr.port);
+for await (const conn of listener) {
+  (async () => {
+    const buf = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        let written = 0;
+        while (written < n) written += await conn.write(buf.subarray(written, n));
+      }
+    } catch { /* reset */ } finally {
+      try { conn.close(); } catch { /* closed */ }
+    }
+  })();
+}
+`;
+
+async function startDenoEcho(): Promise<Peer> {
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: ["eval", DENO_ECHO],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const port = Number(await firstLine(proc.stdout));
+  return { name: "deno", port, pid: proc.pid, stop: stopper(proc) };
+}
+
 async function startNodeEcho(): Promise<Peer> {
   const proc = new Deno.Command("node", {
     args: ["-e", NODE_ECHO],
@@ -177,67 +272,121 @@ async function startNodeEcho(): Promise<Peer> {
     stdin: "null",
   }).spawn();
   const port = Number(await firstLine(proc.stdout));
-  return { name: "node", port, stop: stopper(proc) };
+  return { name: "node", port, pid: proc.pid, stop: stopper(proc) };
 }
 
 // ---------------------------------------------------------------- driver
 
-type Scenario = { label: string; unit: string; args: string[]; scale: number };
+interface Scenario {
+  label: string;
+  cpuLabel: string;
+  mode: LoadPlan["mode"];
+  conns: number;
+  scale: number;
+}
 
 const SCENARIOS: Scenario[] = [
-  { label: "round trips/s, 1 conn, 64 B", unit: "rt/s", args: ["rtt", "1"], scale: 1 },
-  { label: "round trips/s, 100 conns, 64 B", unit: "rt/s", args: ["rtt", "100"], scale: 1 },
-  { label: "stream MB/s, 1 conn, 64 KiB writes", unit: "MB/s", args: ["stream"], scale: 1e-6 },
+  {
+    label: "round trips/s, 1 conn, 64 B",
+    cpuLabel: "round trips per server CPU-s, 1 conn",
+    mode: "rtt",
+    conns: 1,
+    scale: 1,
+  },
+  {
+    label: "round trips/s, 100 conns, 64 B",
+    cpuLabel: "round trips per server CPU-s, 100 conns",
+    mode: "rtt",
+    conns: 100,
+    scale: 1,
+  },
+  {
+    label: "stream MB/s, 1 conn, 64 KiB writes",
+    cpuLabel: "stream MB per server CPU-s",
+    mode: "stream",
+    conns: 1,
+    scale: 1e-6,
+  },
 ];
 
-/** Runs the load generator (this file with `--load`) against `port`. */
-async function load(port: number, args: string[]): Promise<number> {
+/** The kernel's clock tick, the unit of CPU times in /proc (100 almost everywhere). */
+async function clockTicks(): Promise<number> {
+  try {
+    const { stdout } = await new Deno.Command("getconf", { args: ["CLK_TCK"] }).output();
+    return Number(new TextDecoder().decode(stdout).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** Runs the load generator (this file with `--load`) for one scenario. */
+async function load(plan: LoadPlan): Promise<Sample[]> {
+  const perRun = WARMUP_S + MEASURE_S + 1;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", import.meta.filename!, "--load", String(port), ...args],
+    // Deno lets only --allow-all read /proc, where the servers' CPU times are.
+    args: ["run", "--allow-all", import.meta.filename!, "--load", JSON.stringify(plan)],
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout((WARMUP_S + MEASURE_S) * 1000 + 20_000),
+    signal: AbortSignal.timeout((perRun * ROUNDS * plan.targets.length + 20) * 1000),
   }).output();
-  const text = new TextDecoder().decode(stdout);
   if (code !== 0) throw new Error(`load generator failed: ${new TextDecoder().decode(stderr)}`);
-  return (JSON.parse(text) as LoadResult).rate;
+  return JSON.parse(new TextDecoder().decode(stdout));
 }
 
 async function main(): Promise<void> {
-  const peers = [await startSockitEcho(), await startNodeEcho()];
-  const [sockit, node] = peers;
+  const ticksPerSecond = await clockTicks();
+  const peers = [await startSockitEcho(), await startDenoEcho(), await startNodeEcho()];
   try {
     const nodeVersion = new TextDecoder().decode(
       (await new Deno.Command("node", { args: ["--version"] }).output()).stdout,
     ).trim();
     console.log(
-      `sockit echo (port ${sockit.port}) vs node ${nodeVersion} net echo (port ${node.port}); ` +
-        `${WARMUP_S}s warm-up + ${MEASURE_S}s per run, best of 2 runs in alternating order`,
+      `sockit echo vs a bare Deno ${Deno.version.deno} read/write loop vs node ${nodeVersion} ` +
+        `net echo (s.pipe(s)); ${WARMUP_S}s warm-up + ${MEASURE_S}s per run, best of ` +
+        `${ROUNDS} runs each, the order reversed each round`,
     );
+    const head = ["sockit", "deno", "node", "sockit/node", "sockit/deno"];
     const rows: string[][] = [];
+    const cpuRows: string[][] = [];
     let ok = true;
     for (const scenario of SCENARIOS) {
-      const best = new Map<string, number>();
-      // Alternate the order: sockit first, then node first.
-      for (const order of [[sockit, node], [node, sockit]]) {
-        for (const peer of order) {
-          const rate = (await load(peer.port, scenario.args)) * scenario.scale;
-          best.set(peer.name, Math.max(best.get(peer.name) ?? 0, rate));
-        }
+      const samples = await load({
+        mode: scenario.mode,
+        conns: scenario.conns,
+        targets: peers.map(({ name, port, pid }) => ({ name, port, pid })),
+        ticksPerSecond,
+      });
+      const best = (name: string, key: "rate" | "perCpuSecond") =>
+        Math.max(...samples.filter((s) => s.name === name).map((s) => s[key] ?? 0)) *
+        scenario.scale;
+      const row = (label: string, key: "rate" | "perCpuSecond") => {
+        const [s, d, n] = ["sockit", "deno", "node"].map((name) => best(name, key));
+        return [label, fmt(s), fmt(d), fmt(n), ratio(s, n), ratio(s, d)];
+      };
+      rows.push(row(scenario.label, "rate"));
+      if (samples.every((s) => s.perCpuSecond)) {
+        cpuRows.push(row(scenario.cpuLabel, "perCpuSecond"));
       }
-      const s = best.get("sockit")!;
-      const n = best.get("node")!;
-      rows.push([scenario.label, fmt(s), fmt(n), `${(s / n).toFixed(2)}×`]);
-      if (scenario.args[0] === "rtt" && scenario.args[1] === "100" && s / n < 1.1) ok = false;
-      if (scenario.args[0] === "stream" && s < 1000) ok = false;
+      const vsNode = best("sockit", "rate") / best("node", "rate");
+      if (scenario.mode === "rtt" && scenario.conns === 100 && vsNode < 1.1) ok = false;
+      if (scenario.mode === "stream" && best("sockit", "rate") < 1000) ok = false;
     }
-    printTable(["measurement", "sockit", "node", "sockit/node"], rows);
+    printTable(["throughput", ...head], rows);
+    if (cpuRows.length > 0) {
+      console.log("\nper CPU-second of the server process (steadier when the cores are shared)");
+      printTable(["efficiency", ...head], cpuRows);
+    }
     console.log(
-      `goal: sockit ≥ 1.1× node on 100 conns, stream ≥ 1000 MB/s — ${ok ? "met" : "NOT met"}`,
+      `\ngoal (throughput): sockit ≥ 1.1× node on 100 conns, stream ≥ 1000 MB/s — ` +
+        (ok ? "met" : "NOT met"),
     );
   } finally {
     await Promise.all(peers.map((p) => p.stop()));
   }
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}×`;
 }
 
 function fmt(n: number): string {
@@ -256,11 +405,7 @@ function printTable(head: string[], rows: string[][]): void {
 
 if (import.meta.main) {
   if (Deno.args[0] === "--load") {
-    const port = Number(Deno.args[1]);
-    const result = Deno.args[2] === "stream"
-      ? await stream(port)
-      : await roundTrips(port, Number(Deno.args[3]));
-    console.log(JSON.stringify(result));
+    console.log(JSON.stringify(await generate(JSON.parse(Deno.args[1]) as LoadPlan)));
   } else {
     await main();
   }
