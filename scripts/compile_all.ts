@@ -10,7 +10,10 @@
  * - `--allow-net`: every command listens or connects, to hosts and ports the user names,
  *   and resolves names (node:dns needs net, nothing more).
  * - `--allow-read`: the Web Workers of `echo --workers` and `race-demo` load their module
- *   through the module loader, which checks read permission. No command reads a file.
+ *   through the module loader, which checks read permission (without it `deno run` fails:
+ *   "Requires read access to .../commands/echo/worker.ts"; the binary's embedded files
+ *   live at a path only known at run time, so it cannot be narrowed). No command reads
+ *   a file of the user's.
  * - `--allow-write`: `chat-serve --log FILE` appends its transcript to a file the user
  *   names, so it cannot be narrowed to a path.
  * - `--allow-env=NO_COLOR,USER,LOGNAME,USERNAME`: the only variables sockit reads
