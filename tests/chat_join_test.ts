@@ -17,7 +17,7 @@ import { chatJoin, defaultName } from "../commands/chat/join.ts";
 import { clock, formatMessage, jsonLine, nameFromLogin } from "../commands/chat/join_format.ts";
 import type { ServerMessage } from "../commands/chat/protocol.ts";
 import { Terminal, terminalPlan } from "../commands/chat/terminal.ts";
-import { fakeIo, runSockit, startSockit } from "./helpers.ts";
+import { fakeIo, refusedPort, runSockit, startSockit } from "./helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -932,9 +932,7 @@ Deno.test("chat-join --json prints one JSON object per event", async () => {
 });
 
 Deno.test("chat-join: connection refused is exit 4", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  const port = await refusedPort();
   const r = await runSockit(["chat-join", `127.0.0.1:${port}`, "--name", "a", "--send", "x"]);
   assertEquals(r.code, 4);
   match(r.stderr, new RegExp(`^sockit: dial tcp 127\\.0\\.0\\.1:${port}: connection refused`));

@@ -11,7 +11,7 @@ import { echo } from "../commands/echo/mod.ts";
 import { runCli } from "../lib/cli.ts";
 import { ResolveError } from "../lib/errors.ts";
 import type { Io, StopSignal } from "../lib/io.ts";
-import { type FakeIo, fakeIo } from "./helpers.ts";
+import { type FakeIo, fakeIo, refusedPort } from "./helpers.ts";
 
 const cli = { commands: [echo], version: "test" };
 
@@ -190,9 +190,7 @@ Deno.test("echo client: a server that corrupts a byte → exit 1 naming the byte
 });
 
 Deno.test("echo client: a closed port → exit 4, one line", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  const port = await refusedPort();
   const io = fakeIo();
   const { code, stdout, stderr } = await runEcho(io, "--to", `127.0.0.1:${port}`, "-c", "1");
   assert.equal(code, 4);

@@ -362,3 +362,42 @@ export function fakeIo(overrides: Partial<Io> = {}): FakeIo {
     stderrText: () => err,
   };
 }
+
+/**
+ * A TCP port on 127.0.0.1 where connecting is refused. It is below 1024, where no test
+ * listens, so it cannot be the kernel's pick for another test's `--port 0` (a port
+ * freed a moment ago can be) nor a self-connect (which needs an ephemeral port).
+ */
+export async function refusedPort(): Promise<number> {
+  for (const port of [1, 9, 11, 15, 47, 79, 87, 93]) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+    } catch (err) {
+      if (err instanceof Deno.errors.ConnectionRefused) return port;
+    }
+  }
+  throw new Error("every probed low port on 127.0.0.1 answered; no refused port to test with");
+}
+
+/**
+ * A port free on 127.0.0.1 for a peer that cannot be told `--port 0` (ncat, socat,
+ * chronyd, xinetd). It is picked at random below the kernel's ephemeral range
+ * (32768+), so another test's `--port 0` cannot take it before the peer binds it.
+ */
+export function freePort(transport: "tcp" | "udp" = "tcp"): number {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      if (transport === "tcp") {
+        Deno.listen({ hostname: "127.0.0.1", port }).close();
+      } else {
+        Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }).close();
+      }
+      return port;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+    }
+  }
+  throw new Error(`no free ${transport} port found on 127.0.0.1 between 20000 and 32000`);
+}

@@ -9,6 +9,7 @@
 
 import { decodeNtp, encodeNtp } from "../commands/time_fetch/ntp.ts";
 import { toNtp } from "../lib/time.ts";
+import { freePort } from "./helpers.ts";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -18,20 +19,6 @@ export interface Peer {
   proc: Deno.ChildProcess;
   /** Stops it (SIGTERM, then waits) and removes its directory. */
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** A port free on loopback for `transport` right now (the kernel picks it). */
-export function freePort(transport: "tcp" | "udp"): number {
-  if (transport === "tcp") {
-    const listener = Deno.listen({ hostname: LOOPBACK, port: 0 });
-    const { port } = listener.addr as Deno.NetAddr;
-    listener.close();
-    return port;
-  }
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
-  const { port } = socket.addr as Deno.NetAddr;
-  socket.close();
-  return port;
 }
 
 function stopper(proc: Deno.ChildProcess, dir: string): () => Promise<void> {
