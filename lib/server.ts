@@ -91,6 +91,13 @@ export interface ServerSpec {
   port: number;
   transport: Transport;
   maxConns?: number;
+  /**
+   * The count of connections open on all the threads that serve one port (`--workers`),
+   * in slot 0 of an Int32Array over a SharedArrayBuffer. When given, `maxConns` caps
+   * that total rather than this thread's own count, which the kernel's uneven spread of
+   * connections over the threads would make too strict on one and too loose overall.
+   */
+  openAcrossThreads?: Int32Array;
   /** Milliseconds without traffic before `onIdle` runs; 0 or absent for never. */
   idleTimeout?: number;
   /** Don't log connections (`--quiet`). */
@@ -241,6 +248,16 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
   const idleTicksPerTimeout = idleTimeout > 0 ? Math.ceil(idleTimeout / tickMs) : 0;
   let nextId = 1;
   const handlers = new Set<Promise<void>>();
+  const maxConns = spec.maxConns ?? Infinity;
+  const shared = spec.openAcrossThreads;
+  const openNow = () => (shared ? Atomics.load(shared, 0) : connections.size);
+  // Counts a new connection in, or says no when --max-conns are open (on every thread).
+  const admit = (): boolean => {
+    if (!shared) return connections.size < maxConns;
+    if (Atomics.add(shared, 0, 1) < maxConns) return true;
+    Atomics.sub(shared, 0, 1);
+    return false;
+  };
   const idleTicks = new Map<Connection, number>();
 
   const serveConnection = async (conn: Deno.TcpConn) => {
@@ -273,8 +290,8 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
     if (!spec.quiet) {
       out.log(
         "connect",
-        { transport: "tcp", id: label, peer, open: connections.size },
-        `connect #${label} from ${peer} (${connections.size} open)`,
+        { transport: "tcp", id: label, peer, open: openNow() },
+        `connect #${label} from ${peer} (${openNow()} open)`,
       );
     }
     let failure: string | undefined;
@@ -288,6 +305,7 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
     } finally {
       c.close();
       connections.delete(c);
+      if (shared) Atomics.sub(shared, 0, 1);
       idleTicks.delete(c);
       stats.bytesIn += c.bytesIn;
       stats.bytesOut += c.bytesOut;
@@ -335,14 +353,15 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
         }
         continue;
       }
-      if (connections.size >= (spec.maxConns ?? Infinity)) {
+      if (!admit()) {
         stats.rejected++;
         if (!spec.quiet) {
           const peer = formatNetAddr(conn.remoteAddr);
+          const open = openNow();
           out.log(
             "reject",
-            { transport: "tcp", peer, open: connections.size },
-            `reject ${peer}: ${connections.size} connections open (--max-conns)`,
+            { transport: "tcp", peer, open },
+            `reject ${peer}: ${open} connections open (--max-conns)`,
           );
         }
         track(rejectConnection(conn, spec));

@@ -449,6 +449,49 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "echo server: --max-conns caps the total over all --workers threads",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using server = await startSockit([
+      "echo",
+      "--port",
+      "0",
+      "--workers",
+      "3",
+      "--max-conns",
+      "2",
+      "--json",
+    ]);
+    const conns: Deno.TcpConn[] = [];
+    try {
+      // Each client either gets its byte back (served) or is closed at once (rejected);
+      // wherever the kernel sends each, only two may be open at a time.
+      const served: Deno.TcpConn[] = [];
+      for (let i = 0; i < 8; i++) {
+        const conn = await connect(server.port);
+        conns.push(conn);
+        await conn.write(new Uint8Array([i])).catch(() => {});
+        const got = await within(readN(conn, 1).catch(() => new Uint8Array()), `client ${i}`);
+        if (got.length === 1) served.push(conn);
+      }
+      assert.equal(served.length, 2, "clients served at once with --max-conns 2 --workers 3");
+      // One leaves; once the server has seen it go, a newcomer is served.
+      served[0].close();
+      await server.stdout.until((l) => l.includes('"event":"disconnect"'));
+      const late = await connect(server.port);
+      conns.push(late);
+      assertSameBytes(await echoBack(late, new Uint8Array([9])), new Uint8Array([9]));
+    } finally {
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed above */ }
+      }
+    }
+  },
+});
+
 // ---------------------------------------------------------------- UDP server
 
 Deno.test("echo server: UDP datagrams are answered to their sender", async () => {

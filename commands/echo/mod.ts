@@ -133,12 +133,15 @@ function runServer(options: RunOptions<typeof flags>, io: Io, out: Output): Prom
   const plan = workerPlan(io.os, options.workers);
   if (plan.note) out.note(plan.note);
   const threads = plan.threads;
+  // One count of open connections for every thread, so --max-conns caps the total.
+  const openAcrossThreads = threads > 1 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
   return serve({
     name: "echo",
     host: options.host,
     port: options.port,
     transport: options.transport,
-    maxConns: Math.ceil(options.maxConns / threads),
+    maxConns: options.maxConns,
+    openAcrossThreads,
     idleTimeout: options.idleTimeout,
     quiet: options.quiet,
     reusePort: threads > 1,
@@ -152,7 +155,8 @@ function runServer(options: RunOptions<typeof flags>, io: Io, out: Output): Prom
       ? (server) =>
         startWorkers(threads - 1, server, {
           host: options.host,
-          maxConns: Math.ceil(options.maxConns / threads),
+          maxConns: options.maxConns,
+          openAcrossThreads: openAcrossThreads!,
           idleTimeout: options.idleTimeout,
           quiet: options.quiet,
           json: options.json,

@@ -28,6 +28,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       transport: "tcp",
       reusePort: true,
       maxConns: message.maxConns,
+      openAcrossThreads: message.openAcrossThreads,
       idleTimeout: message.idleTimeout,
       quiet: message.quiet,
       tcp: echoConnection,

@@ -13,6 +13,8 @@ export interface WorkerStart {
   host: string;
   port: number;
   maxConns: number;
+  /** The connection count all threads share, so --max-conns caps their total. */
+  openAcrossThreads: Int32Array;
   idleTimeout: number;
   quiet: boolean;
   json: boolean;
