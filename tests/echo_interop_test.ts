@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { LineReader, missing, runSockit, runTool, startSockit } from "./helpers.ts";
+import { freePort, LineReader, missing, runSockit, runTool, startSockit } from "./helpers.ts";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -27,17 +27,6 @@ function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string)
     }
   }
   assert.equal(actual.length, expected.length, `${what}: length`);
-}
-
-/**
- * A free port for a peer that cannot be told `--port 0`: bind one, then close it. (Another
- * process could take it in between; on a test machine that is rare enough.)
- */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: LOOPBACK, port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 /** A third-party peer process, stopped by its PID. */
@@ -183,7 +172,7 @@ Deno.test({
   name: "interop: sockit echo --to --udp checks socat UDP-RECVFROM ... PIPE",
   ignore: missing("socat"),
   async fn() {
-    const port = freePort();
+    const port = freePort("udp");
     // -d -d: socat says "receiving on ..." once bound; UDP has no connect to probe with.
     await using peer = spawnPeer("socat", [
       "-d",

@@ -9,6 +9,7 @@ import {
   LineReader,
   readAll,
   readN,
+  refusedPort,
   runSockit,
   sockitCommand,
   startSockit,
@@ -130,14 +131,6 @@ function testServer(handle: (conn: Deno.TcpConn) => Promise<void>) {
       await Promise.all(handlers);
     },
   };
-}
-
-/** A port nothing listens on: bind one, then close it. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: LOOPBACK, port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 // ---------------------------------------------------------------- TCP server
@@ -672,7 +665,7 @@ Deno.test("echo client: exit 1 when the server corrupts a byte", async () => {
 });
 
 Deno.test("echo client: exit 4 for a closed port, one line on stderr", async () => {
-  const port = closedPort();
+  const port = await refusedPort();
   const { code, stdout, stderr } = await runSockit(["echo", "--to", `127.0.0.1:${port}`]);
   assert.equal(code, 4, stderr);
   assert.equal(stdout, "");
