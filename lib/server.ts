@@ -392,12 +392,18 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
       tracer?.("recv", formatNetAddr(peer), data);
       const reason = udpDropReason(peer);
       if (reason) {
-        stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
-        out.log(
-          "drop",
-          { transport: "udp", peer: formatNetAddr(peer), reason, bytes: data.length },
-          `drop datagram from ${formatNetAddr(peer)}: ${dropText[reason]}`,
-        );
+        const count = stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
+        // A flood of spoofed datagrams must not become a flood of log lines: the first
+        // few are logged, then one per thousand; the summary counts them all.
+        if (!spec.quiet && (count <= DROP_LOG_FIRST || count % 1000 === 0)) {
+          out.log(
+            "drop",
+            { transport: "udp", peer: formatNetAddr(peer), reason, bytes: data.length, count },
+            `drop datagram from ${formatNetAddr(peer)}: ${dropText[reason]}` +
+              (count === DROP_LOG_FIRST ? " (further drops: one line per 1000)" : "") +
+              (count > DROP_LOG_FIRST ? ` (${count} so far)` : ""),
+          );
+        }
         continue;
       }
       try {
@@ -462,6 +468,9 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
 
   return { addrs, connections, stats, finished, shutdown };
 }
+
+/** Drops logged one by one before logging switches to one line per thousand. */
+const DROP_LOG_FIRST = 10;
 
 const dropText = {
   "low-port": "source port below 1024 (guard against echo/chargen loops)",
@@ -586,8 +595,9 @@ export async function serve(spec: ServerSpec, options: ServeOptions): Promise<nu
   const server = listen(spec, options);
   // Subscribe before the listening line: a script may signal as soon as it reads it.
   let signals = 0;
+  let unsubscribe = () => {};
   const stopped = new Promise<void>((resolve) => {
-    const unsubscribe = io.onSignal((signal) => {
+    unsubscribe = io.onSignal((signal) => {
       signals++;
       if (signals > 1) {
         out.note(`sockit: ${signal} again, exiting now`);
@@ -596,14 +606,19 @@ export async function serve(spec: ServerSpec, options: ServeOptions): Promise<nu
       out.log("shutdown", { signal }, `${signal}: shutting down (again to exit at once)`);
       resolve();
     });
-    server.finished.then(unsubscribe);
   });
-  const helpers = await options.started?.(server);
+  const helpers = await options.started?.(server).catch((err) => {
+    unsubscribe();
+    throw err;
+  });
   announceListening(out, server.addrs);
   await stopped;
   const [stats, more] = await Promise.all([server.shutdown(), helpers?.stop()]);
   if (more) mergeStats(stats, more);
   const summary = summaryLine(spec.name, stats, performance.now() - began, spec.stats?.());
   out.result("summary", summary.fields, summary.text);
+  // Only now: a second signal up to here must still exit at once, not by the default
+  // action (143 without a summary).
+  unsubscribe();
   return 0;
 }

@@ -573,6 +573,7 @@ Deno.test("echo server: a datagram from source port 19 gets no reply and is coun
       peer: "127.0.0.1:19",
       reason: "low-port",
       bytes: 7,
+      count: 1,
     });
     assert.equal((await server.stop()).code, 0);
     const summary = events(await server.stdout.rest()).find((e) => e.event === "summary");

@@ -7,6 +7,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import config from "../deno.json" with { type: "json" };
 import { isIPLiteral } from "../lib/address.ts";
 import { ResolveError } from "../lib/errors.ts";
 import type { Io } from "../lib/io.ts";
@@ -14,14 +15,13 @@ import type { Io } from "../lib/io.ts";
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
 
-/** The permissions the compiled binary has; tests run the CLI with the same ones. */
-export const SOCKIT_PERMISSIONS: string[] = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-];
+/**
+ * The permissions the compiled binary has, read from deno.json's `compile` task so tests
+ * run the CLI with exactly those and can never pass on a permission the binary lacks.
+ */
+export const SOCKIT_PERMISSIONS: string[] = config.tasks.compile
+  .split(/\s+/)
+  .filter((arg) => arg.startsWith("--allow-"));
 
 /** The command that runs sockit from source, as tests and benchmarks spawn it. */
 export function sockitCommand(args: string[]): { cmd: string; args: string[] } {

@@ -8,7 +8,7 @@
 import { parseAddress } from "../../lib/address.ts";
 import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
 import type { Io } from "../../lib/io.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { ExitCode, SockitError, UsageError } from "../../lib/errors.ts";
 import { defineFlags } from "../../lib/flags.ts";
 import { createOutput, type Output } from "../../lib/output.ts";
 import {
@@ -195,7 +195,13 @@ async function startWorkers(
   if (failed && failed.type === "failed") {
     workers.forEach((w) => w.terminate());
     await server.shutdown();
-    throw new Error(`echo worker did not start: ${failed.message}`);
+    throw new SockitError(
+      `echo: a --workers thread did not start: ${failed.message}`,
+      ExitCode.listen,
+      {
+        hint: "try without --workers",
+      },
+    );
   }
   return {
     async stop() {
