@@ -34,8 +34,6 @@ export class Outbox {
   readonly #options: OutboxOptions;
   #queue: Uint8Array[] = [];
   #queued = 0; // bytes queued plus bytes being written
-  #scheduled = false;
-  #writing = false;
   #closed = false;
   #drained: (() => void)[] = [];
 
@@ -56,9 +54,9 @@ export class Outbox {
 
   /**
    * Queues `bytes` (which may be shared with other outboxes: they are never modified).
-   * The first send of a burst schedules one write for a microtask later, so every
-   * message produced while handling one read goes out in one write.
-   * Returns false when the outbox is closed or this send overflowed it.
+   * An idle outbox starts writing at once; bytes queued while a write is in progress go
+   * out together in the next write. Returns false when the outbox is closed or this
+   * send overflowed it.
    */
   send(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
@@ -69,10 +67,7 @@ export class Outbox {
       return false;
     }
     this.#queue.push(bytes);
-    if (!this.#scheduled && !this.#writing) {
-      this.#scheduled = true;
-      queueMicrotask(() => this.#drain());
-    }
+    if (this.#writing === undefined) this.#writeQueued();
     return true;
   }
 
@@ -100,30 +95,44 @@ export class Outbox {
     for (const resolve of waiting) resolve();
   }
 
-  async #drain(): Promise<void> {
-    this.#scheduled = false;
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const chunk = this.#queue.length === 1 ? this.#queue[0] : concat(this.#queue);
-        this.#queue = [];
-        let written = 0;
-        while (written < chunk.length) {
-          written += await this.#conn.write(written === 0 ? chunk : chunk.subarray(written));
-        }
-        this.#queued -= chunk.length;
-        this.#options.onWrite?.(chunk);
-      }
-    } catch (err) {
-      if (!this.#closed) {
-        this.#close();
-        this.#options.onError?.(err);
-      }
-    } finally {
-      this.#writing = false;
-    }
-    if (this.#queue.length === 0) this.#wake();
+  // The writer loop, as plain callbacks rather than an async function: this is the hot
+  // path of every fan-out (one write per recipient per message in the worst case).
+  #writing: Uint8Array | undefined; // the chunk being written
+  #written = 0; // of #writing
+
+  #writeQueued(): void {
+    const queue = this.#queue;
+    const chunk = queue.length === 1 ? queue[0] : concat(queue);
+    this.#queue = [];
+    this.#writing = chunk;
+    this.#written = 0;
+    this.#conn.write(chunk).then(this.#onWrite, this.#onError);
   }
+
+  readonly #onWrite = (n: number): void => {
+    const chunk = this.#writing!;
+    this.#written += n;
+    if (this.#closed) {
+      this.#writing = undefined;
+      return;
+    }
+    if (this.#written < chunk.length) {
+      this.#conn.write(chunk.subarray(this.#written)).then(this.#onWrite, this.#onError);
+      return;
+    }
+    this.#writing = undefined;
+    this.#queued -= chunk.length;
+    this.#options.onWrite?.(chunk);
+    if (this.#queue.length > 0) this.#writeQueued();
+    else this.#wake();
+  };
+
+  readonly #onError = (err: unknown): void => {
+    this.#writing = undefined;
+    if (this.#closed) return;
+    this.#close();
+    this.#options.onError?.(err);
+  };
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

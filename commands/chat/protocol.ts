@@ -368,6 +368,38 @@ export function encodeFor(
 }
 
 /**
+ * Several server messages in the bytes of `dialect`, as one buffer: the same bytes as
+ * each {@linkcode encodeFor} in a row, built with one text encoding for lines.
+ * Messages whose text depends on the viewer (`dm`) do not belong in a batch.
+ *
+ * @example
+ * ```ts
+ * new TextDecoder().decode(encodeBatch("line", [
+ *   { type: "msg", from: "a", text: "one", ts: 0 },
+ *   { type: "msg", from: "a", text: "two", ts: 0 },
+ * ])); // "a: one\na: two\n"
+ * ```
+ */
+export function encodeBatch(dialect: Dialect, messages: readonly ServerMessage[]): Uint8Array {
+  if (messages.length === 1) return encodeFor(dialect, messages[0]);
+  if (dialect === "line") {
+    let text = "";
+    for (const message of messages) text += formatText(message) + "\n";
+    return encoder.encode(text);
+  }
+  const parts = messages.map((m) => encodeFor(dialect, m));
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
  * How line and ascii8 clients see a server message (one line, no newline):
  *
  * | message | text |

@@ -1,7 +1,8 @@
 /**
  * The chat room: who is here, and everything that is said, announced or replayed.
- * Every broadcast is encoded once per dialect (not per recipient) and handed to each
- * member's {@linkcode Outbox} without waiting, so a slow member never holds anyone up.
+ * Broadcasts are encoded once per dialect (not per recipient), batched per read, and
+ * handed to each member's {@linkcode Outbox} without waiting, so a slow member never
+ * holds anyone up.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { Output } from "../../lib/output.ts";
 import type { Outbox } from "./outbox.ts";
 import {
   type Dialect,
+  encodeBatch,
   encodeFor,
   type ErrorReply,
   HELP_LINES,
@@ -121,6 +123,7 @@ export class Room {
         message: `The server is full: ${this.limits.maxClients} clients (--max-clients)`,
       };
     }
+    this.flush(); // what was said before the newcomer came is not for it
     member.name = name;
     this.members.set(key, member);
     this.stats.joins++;
@@ -140,6 +143,7 @@ export class Room {
    */
   leave(member: Member, reason: LeaveReason): void {
     if (!this.has(member)) return;
+    this.flush();
     this.members.delete(nameKey(member.name));
     if (reason === "too_slow") this.stats.tooSlow++;
     if (reason === "timeout") this.stats.timeouts++;
@@ -222,6 +226,7 @@ export class Room {
     }
     const from = member.name;
     if (from === name) return this.send(member, { type: "who", users: this.users() });
+    this.flush();
     // Re-insert under the new key; keep join order for everyone else.
     const order = [...this.members.entries()].map(([k, m]) =>
       m === member ? [key, m] as const : [k, m] as const
@@ -254,17 +259,40 @@ export class Room {
     this.send(member, { type: "error", ...reply });
   }
 
-  /** Sends one message to one member, in its dialect. */
+  /**
+   * Sends one message to one member, in its dialect. Broadcasts waiting in the batch
+   * that this member is to get go out first, so it sees everything in order.
+   */
   send(member: Member, message: ServerMessage): void {
     if (!member.dialect) return;
+    if (this.#batch.length > 0 && member !== this.#batchExcept) this.flush();
     member.outbox.send(encodeFor(member.dialect, message, { viewer: member.name }));
   }
 
   /**
-   * Sends `message` to every member but `except`. The bytes are built once per
-   * dialect, on first need, and the same bytes go to every member of that dialect.
+   * Sends `message` to every member but `except`. Consecutive broadcasts with the same
+   * `except` (every line of one read from one sender) are batched until
+   * {@linkcode flush}: then the bytes are built once per dialect, the whole batch as one
+   * buffer, and that same buffer is queued for every member of the dialect, so a read
+   * of a thousand lines costs each recipient one queued chunk and one write.
    */
   broadcast(message: ServerMessage, except?: Member): void {
+    if (this.#batch.length > 0 && except !== this.#batchExcept) this.flush();
+    this.#batchExcept = except;
+    this.#batch.push(message);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flushLater);
+    }
+  }
+
+  /** Queues the batched broadcasts for their recipients (see {@linkcode broadcast}). */
+  flush(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    const except = this.#batchExcept;
+    this.#batch = [];
+    this.#batchExcept = undefined;
     let framed: Uint8Array | undefined;
     let line: Uint8Array | undefined;
     let ascii8: Uint8Array | undefined;
@@ -272,23 +300,32 @@ export class Room {
       if (member === except) continue;
       switch (member.dialect) {
         case "line":
-          member.outbox.send(line ??= encodeFor("line", message));
+          member.outbox.send(line ??= encodeBatch("line", batch));
           break;
         case "framed":
-          member.outbox.send(framed ??= encodeFor("framed", message));
+          member.outbox.send(framed ??= encodeBatch("framed", batch));
           break;
         case "ascii8":
-          member.outbox.send(ascii8 ??= encodeFor("ascii8", message));
+          member.outbox.send(ascii8 ??= encodeBatch("ascii8", batch));
           break;
       }
     }
   }
+
+  #batch: ServerMessage[] = [];
+  #batchExcept: Member | undefined;
+  #flushScheduled = false;
+  readonly #flushLater = () => {
+    this.#flushScheduled = false;
+    this.flush();
+  };
 
   /**
    * Tells each of `members` (joined or not) that the server is shutting down, notes
    * their leave, and ends each connection once the notice is written.
    */
   shutdown(members: Iterable<Member>): void {
+    this.flush();
     const notice: ServerMessage = {
       type: "shutdown",
       message: "server shutting down",

@@ -116,6 +116,7 @@ export class Session implements Member {
         if (!this.dialect) this.#speak(chunk[0] === 0 ? "framed" : "line");
         try {
           this.#decoder!.push(chunk, onFrame);
+          this.#room.flush(); // this read's broadcasts go out as one chunk per recipient
         } catch (err) {
           if (!(err instanceof FrameError)) throw err;
           this.#room.error(this, { code: "bad_frame", message: err.message });
