@@ -101,9 +101,16 @@ export class Outbox {
   #written = 0; // of #writing
 
   #writeQueued(): void {
+    // Small chunks waiting together go out in one write; a big one goes as it is, since
+    // broadcast chunks are shared by every recipient and a copy would be this client's own.
     const queue = this.#queue;
-    const chunk = queue.length === 1 ? queue[0] : concat(queue);
-    this.#queue = [];
+    let take = 1;
+    let size = queue[0].length;
+    while (take < queue.length && size + queue[take].length <= COALESCE_LIMIT) {
+      size += queue[take++].length;
+    }
+    const chunk = take === 1 ? queue[0] : concat(queue, take);
+    this.#queue = take === queue.length ? [] : queue.slice(take);
     this.#writing = chunk;
     this.#written = 0;
     this.#conn.write(chunk).then(this.#onWrite, this.#onError);
@@ -135,14 +142,17 @@ export class Outbox {
   };
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
+/** Queued chunks are merged into one write while their total stays within this. */
+const COALESCE_LIMIT = 64 * 1024;
+
+function concat(chunks: Uint8Array[], count: number): Uint8Array {
   let length = 0;
-  for (const c of chunks) length += c.length;
+  for (let i = 0; i < count; i++) length += chunks[i].length;
   const out = new Uint8Array(length);
   let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
+  for (let i = 0; i < count; i++) {
+    out.set(chunks[i], at);
+    at += chunks[i].length;
   }
   return out;
 }

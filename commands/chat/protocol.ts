@@ -178,6 +178,23 @@ export function decodeText(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/**
+ * The UTF-8 length of `text` when it is over `max` bytes, else undefined. Cheap for
+ * short text: a UTF-16 code unit is at most 3 UTF-8 bytes, so only text longer than a
+ * third of `max` is measured.
+ *
+ * @example
+ * ```ts
+ * overUtf8Limit("héllo", 5); // 6
+ * overUtf8Limit("hello", 5); // undefined
+ * ```
+ */
+export function overUtf8Limit(text: string, max: number): number | undefined {
+  if (text.length * 3 <= max) return undefined;
+  const bytes = utf8Length(text);
+  return bytes > max ? bytes : undefined;
+}
+
 /** The UTF-8 length of `text` in bytes. */
 export function utf8Length(text: string): number {
   // Fast path for ASCII, the common case; encode otherwise.
@@ -256,8 +273,8 @@ export function parseClientMessage(
       return { code: "bad_request", message: `"${m.type}" needs a "text" string`, id };
     }
     const clean = sanitize(m.text);
-    const bytes = utf8Length(clean);
-    if (bytes > options.maxMessage) {
+    const bytes = overUtf8Limit(clean, options.maxMessage);
+    if (bytes !== undefined) {
       return {
         code: "too_long",
         message: `Text of ${bytes} bytes exceeds the limit of ${options.maxMessage} bytes`,
@@ -521,8 +538,8 @@ function checkedText(
   message: Extract<ClientMessage, { text: string }>,
   options: ParseOptions,
 ): ParseResult {
-  const bytes = utf8Length(message.text);
-  if (bytes > options.maxMessage) {
+  const bytes = overUtf8Limit(message.text, options.maxMessage);
+  if (bytes !== undefined) {
     return fail(
       "too_long",
       `Text of ${bytes} bytes exceeds the limit of ${options.maxMessage} bytes`,

@@ -99,8 +99,10 @@ export class Room {
 
   /** Whether `member` is in the room. */
   has(member: Member): boolean {
-    return member.name !== "" && this.members.get(nameKey(member.name)) === member;
+    return this.#joined.has(member); // asked for every message: no name lookup
   }
+
+  readonly #joined = new Set<Member>();
 
   /**
    * Lets `member` in as `name`: sends it `welcome` and the history, and announces
@@ -126,6 +128,7 @@ export class Room {
     this.flush(); // what was said before the newcomer came is not for it
     member.name = name;
     this.members.set(key, member);
+    this.#joined.add(member);
     this.stats.joins++;
     const ts = this.#options.now();
     this.send(member, { type: "welcome", name, users: this.users(), limits: this.limits, ts });
@@ -145,6 +148,7 @@ export class Room {
     if (!this.has(member)) return;
     this.flush();
     this.members.delete(nameKey(member.name));
+    this.#joined.delete(member);
     if (reason === "too_slow") this.stats.tooSlow++;
     if (reason === "timeout") this.stats.timeouts++;
     const leave: ServerMessage = {

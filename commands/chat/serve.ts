@@ -64,7 +64,7 @@ const flags = defineFlags({
   },
   maxQueue: {
     type: "bytes",
-    default: 1024 * 1024,
+    default: 8 * 1024 * 1024,
     min: 1024,
     help: "most bytes waiting to be sent to one client; a client that stops reading " +
       "is dropped past it and its leave announced as too_slow",

@@ -44,8 +44,16 @@ export interface SessionSettings {
   flushGrace: number;
 }
 
-/** Size of the buffer each connection reuses for every read. */
-export const READ_BUFFER_SIZE = 64 * 1024;
+/**
+ * The read buffer of a connection starts at this size (an idle chat client costs
+ * little), doubles each time a read fills it, up to {@linkcode MAX_READ_BUFFER} (a
+ * client pasting or flooding is read in big gulps: fewer reads, and each read's
+ * broadcasts go out as one bigger write per recipient), and drops back when reads are
+ * small again.
+ */
+export const MIN_READ_BUFFER = 16 * 1024;
+/** The largest read buffer of a connection. */
+export const MAX_READ_BUFFER = 256 * 1024;
 
 /**
  * Serves one chat connection. Create it when the runtime hands over a connection,
@@ -94,7 +102,7 @@ export class Session implements Member {
   /** Reads and handles the client's input until it leaves or the connection ends. */
   async run(): Promise<void> {
     const c = this.#c;
-    const buf = new Uint8Array(READ_BUFFER_SIZE);
+    let buf = new Uint8Array(MIN_READ_BUFFER);
     const onFrame = (frame: Uint8Array) => this.#frame(frame);
     try {
       while (!this.#ending) {
@@ -122,6 +130,11 @@ export class Session implements Member {
           this.#room.error(this, { code: "bad_frame", message: err.message });
           this.#room.leave(this, "error");
           break;
+        }
+        // Frames were views into `buf` and are all handled: it may be replaced now.
+        if (n === buf.length && n < MAX_READ_BUFFER) buf = new Uint8Array(n * 2);
+        else if (n <= MIN_READ_BUFFER / 4 && buf.length > MIN_READ_BUFFER) {
+          buf = new Uint8Array(MIN_READ_BUFFER);
         }
       }
     } finally {
