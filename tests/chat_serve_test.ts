@@ -306,7 +306,10 @@ Deno.test("chat-serve: SIGTERM tells every client, then exits 0 within 2 s", asy
     await ChatClient.join(server.port, "framed", "f2"),
   ];
   await using pending = await ChatClient.connect(server.port, "framed");
-  await pending.write(new Uint8Array([0, 0])); // half a header: dialect known, not joined
+  // Not joined, and in the middle of a frame when the signal comes.
+  await pending.sendJson({ type: "who" });
+  assert.equal((await pending.json()).code, "not_joined");
+  await pending.write(new Uint8Array([0, 0]));
   try {
     await assertChatting(clients[0], "l1", clients[3]);
     const started = performance.now();

@@ -87,10 +87,21 @@ export class Room {
     return this.#options.limits;
   }
 
-  /** The room's clock: epoch milliseconds, for `ts`. */
+  /**
+   * The room's clock: epoch milliseconds, for `ts`. Read once per burst of work (until
+   * the current task ends): every message of one read gets the same time, and a
+   * thousand-line paste does not ask the clock a thousand times.
+   */
   now(): number {
-    return this.#options.now();
+    if (this.#clock === undefined) {
+      this.#clock = this.#options.now();
+      queueMicrotask(this.#tick);
+    }
+    return this.#clock;
   }
+
+  #clock: number | undefined;
+  readonly #tick = () => this.#clock = undefined;
 
   /** Names of everyone here, in join order. */
   users(): string[] {
@@ -130,7 +141,7 @@ export class Room {
     this.members.set(key, member);
     this.#joined.add(member);
     this.stats.joins++;
-    const ts = this.#options.now();
+    const ts = this.now();
     this.send(member, { type: "welcome", name, users: this.users(), limits: this.limits, ts });
     for (const message of this.#history) this.send(member, { ...message, history: true });
     const join: ServerMessage = { type: "join", name, ts };
@@ -155,7 +166,7 @@ export class Room {
       type: "leave",
       name: member.name,
       reason,
-      ts: this.#options.now(),
+      ts: this.now(),
     };
     if (reason !== "shutdown") this.broadcast(leave);
     this.#record(leave);
@@ -175,7 +186,7 @@ export class Room {
       type: "msg",
       from: member.name,
       text,
-      ts: this.#options.now(),
+      ts: this.now(),
     };
     if (options.action) message.action = true;
     this.stats.messages++;
@@ -185,7 +196,9 @@ export class Room {
     }
     const keep = this.limits.history;
     if (keep > 0) {
-      this.#history.push(message);
+      // A copy of the text: it may be a slice of a whole read's text, which would stay
+      // in memory for as long as the history holds the message.
+      this.#history.push({ ...message, text: detach(text) });
       if (this.#history.length > keep) this.#history.shift();
     }
     this.#record(message);
@@ -207,7 +220,7 @@ export class Room {
       from: member.name,
       to: target.name,
       text,
-      ts: this.#options.now(),
+      ts: this.now(),
     };
     this.stats.messages++;
     if (target !== member) this.send(target, message);
@@ -238,7 +251,7 @@ export class Room {
     this.members.clear();
     for (const [k, m] of order) this.members.set(k, m);
     member.name = name;
-    const nick: ServerMessage = { type: "nick", from, to: name, ts: this.#options.now() };
+    const nick: ServerMessage = { type: "nick", from, to: name, ts: this.now() };
     this.broadcast(nick);
     this.#record(nick);
     this.#event(
@@ -333,7 +346,7 @@ export class Room {
     const notice: ServerMessage = {
       type: "shutdown",
       message: "server shutting down",
-      ts: this.#options.now(),
+      ts: this.now(),
     };
     const bytes = new Map<Dialect, Uint8Array>();
     for (const member of members) {
@@ -354,4 +367,12 @@ export class Room {
   #event(event: string, fields: Record<string, unknown>, human: string): void {
     if (!this.#options.quiet) this.#options.out.log(event, fields, human);
   }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A string with the same characters that shares no memory with `text`. */
+function detach(text: string): string {
+  return decoder.decode(encoder.encode(text));
 }

@@ -18,6 +18,7 @@ import {
 } from "../../lib/framing.ts";
 import { type Connection, isDisconnect } from "../../lib/server.ts";
 import { Outbox } from "./outbox.ts";
+import { PlainText } from "./plain_text.ts";
 import {
   type ClientMessage,
   decodeText,
@@ -74,6 +75,7 @@ export class Session implements Member {
   readonly #room: Room;
   readonly #settings: SessionSettings;
   #decoder: FrameDecoder | undefined;
+  readonly #plain = new PlainText();
   /** Input is no longer handled (quit, error, dropped, shutting down). */
   #ending = false;
   #ended = false;
@@ -122,6 +124,7 @@ export class Session implements Member {
         const chunk = buf.subarray(0, n);
         c.trace?.("read", chunk);
         if (!this.dialect) this.#speak(chunk[0] === 0 ? "framed" : "line");
+        if (this.dialect === "line") this.#plain.prepare(chunk);
         try {
           this.#decoder!.push(chunk, onFrame);
           this.#room.flush(); // this read's broadcasts go out as one chunk per recipient
@@ -219,7 +222,8 @@ export class Session implements Member {
       return;
     }
     // line and ascii8: text, commands start with "/"; the first message is the name.
-    const raw = decodeText(frame);
+    const plain = this.#plain.of(frame);
+    const raw = plain ?? decodeText(frame);
     if (!room.has(this)) {
       // The name as sent: control characters make it invalid rather than vanish.
       const name = raw.trim();
@@ -227,7 +231,7 @@ export class Session implements Member {
       if (name.toLowerCase() === "/quit") return this.#quit();
       return this.#hello(name);
     }
-    const text = sanitize(raw);
+    const text = plain ?? sanitize(raw);
     if (text.trim() === "") return; // an empty line is nothing to say
     const parsed = parseCommandLine(text, { maxMessage: this.#settings.maxMessage });
     if (parsed.ok) this.#handle(parsed.message);
