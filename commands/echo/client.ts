@@ -12,6 +12,7 @@ import { ExitCode, isTimeout, netError, TimeoutError } from "../../lib/errors.ts
 import type { Io } from "../../lib/io.ts";
 import { dial, openUdp } from "../../lib/net.ts";
 import type { Output } from "../../lib/output.ts";
+import { pause } from "../../lib/pause.ts";
 import { isDisconnect } from "../../lib/server.ts";
 import type { Tracer } from "../../lib/trace.ts";
 
@@ -258,18 +259,6 @@ async function connect(
     },
     close: () => udp.close(),
   };
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
 
 function reportProbe(out: Output, where: string, probe: Probe): void {

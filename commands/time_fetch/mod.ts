@@ -21,6 +21,7 @@ import {
 import { defineFlags } from "../../lib/flags.ts";
 import type { Output } from "../../lib/output.ts";
 import { createOutput } from "../../lib/output.ts";
+import { pause } from "../../lib/pause.ts";
 import { createTracer } from "../../lib/trace.ts";
 import { NTP_PORT } from "./ntp.ts";
 import { type Answer, ask, type Query, type TimeProtocol } from "./query.ts";
@@ -191,18 +192,6 @@ export function bestOf(answers: readonly Answer[]): Answer | undefined {
   let best: Answer | undefined;
   for (const a of answers) if (!best || a.delayMs < best.delayMs) best = a;
   return best;
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
 
 /** Milliseconds as signed seconds for humans: `+30.000s`, `-0.214s`, `+0.000123s`. */
