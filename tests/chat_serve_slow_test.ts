@@ -87,3 +87,28 @@ Deno.test("chat-serve: clients that never read are dropped as too_slow; the othe
     stuckFramed.close();
   }
 });
+
+Deno.test("chat-serve: SIGTERM with a client that never reads still exits 0 within 2 s", async () => {
+  await using server = await startSockit(["chat-serve", "--port", "0"]);
+  const stuck = await Deno.connect({ hostname: LOOPBACK, port: server.port });
+  try {
+    await writeAll(stuck, encoder.encode("stuck\n"));
+    await using sender = await ChatClient.join(server.port, "line", "sender");
+    await using reader = await ChatClient.join(server.port, "framed", "reader");
+    await sender.until((t) => t === "*** reader joined");
+    // Enough to fill the stuck client's kernel buffers and leave some queued for it (the
+    // default --max-queue of 8 MiB is not reached, so it is not dropped).
+    const text = "q".repeat(8 * 1024);
+    for (let i = 0; i < 768; i++) await sender.sendText(text); // 6 MiB
+    await sender.sendText("done");
+    await reader.untilJson({ type: "msg", text: "done" }, 20_000);
+    const started = performance.now();
+    const status = await server.stop("SIGTERM");
+    const took = performance.now() - started;
+    assert.equal(status.code, 0);
+    assert.ok(took < 2000, `exited after ${took.toFixed(0)} ms`);
+    assert.equal((await sender.rest()).at(-1), "*** server shutting down");
+  } finally {
+    stuck.close();
+  }
+});

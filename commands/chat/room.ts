@@ -242,7 +242,10 @@ export class Room {
       });
     }
     const from = member.name;
-    if (from === name) return this.send(member, { type: "who", users: this.users() });
+    if (from === name) {
+      // Nothing changes; the client still hears back, as if it had.
+      return this.send(member, { type: "nick", from, to: name, ts: this.now() });
+    }
     this.flush();
     // Re-insert under the new key; keep join order for everyone else.
     const order = [...this.members.entries()].map(([k, m]) =>
