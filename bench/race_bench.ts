@@ -13,7 +13,7 @@
  */
 
 import { RacePool } from "../commands/race_demo/pool.ts";
-import { formatCount, formatRate } from "../commands/race_demo/report.ts";
+import { formatCount, formatRate } from "../lib/numbers.ts";
 import type { Mode } from "../commands/race_demo/memory.ts";
 
 /** Increments per worker per trial: long enough (tens of ms) to swamp the barrier. */

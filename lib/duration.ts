@@ -5,6 +5,8 @@
  * @module
  */
 
+import { round } from "./numbers.ts";
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)?$/;
 
@@ -63,9 +65,4 @@ export function formatElapsed(ms: number): string {
   if (abs >= 100) return `${sign}${round(abs, 1)}ms`;
   if (abs >= 10) return `${sign}${round(abs, 2)}ms`;
   return `${sign}${round(abs, 3)}ms`;
-}
-
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
 }

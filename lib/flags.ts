@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { UsageError } from "./errors.ts";
+import { wrap } from "./wrap.ts";
 
 interface FlagBase {
   /** One line of help; the default is appended by the help text. */
@@ -319,7 +320,7 @@ export function helpText(cmd: HelpSource): string {
   rows.push(["-h, --help", "show this help"]);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   for (const [left, right] of rows) {
-    const [first, ...more] = wrap(right, Math.max(40, HELP_WIDTH - width - 2));
+    const [first = "", ...more] = wrap(right, Math.max(40, HELP_WIDTH - width - 2));
     lines.push(`  ${left.padEnd(width)}${first}`);
     for (const line of more) lines.push(`  ${" ".repeat(width)}${line}`);
   }
@@ -331,20 +332,6 @@ export function helpText(cmd: HelpSource): string {
 }
 
 const HELP_WIDTH = 100;
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  return [...lines, line];
-}
 
 function flagUsage(key: string, spec: FlagSpec): string {
   const long = `--${flagName(key)}`;

@@ -11,6 +11,7 @@ import { formatDuration, formatElapsed } from "../../lib/duration.ts";
 import { ExitCode, isTimeout, netError, TimeoutError } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
 import { dial, openUdp } from "../../lib/net.ts";
+import { round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
 import { isDisconnect } from "../../lib/server.ts";
@@ -267,7 +268,7 @@ function reportProbe(out: Output, where: string, probe: Probe): void {
     seq: probe.seq,
     bytes: probe.bytes,
     status: probe.status,
-    rttMs: probe.rttMs === undefined ? null : round3(probe.rttMs),
+    rttMs: probe.rttMs === undefined ? null : round(probe.rttMs, 3),
     ...(probe.firstDiff ? { firstDiff: probe.firstDiff } : {}),
   };
   let text: string;
@@ -307,12 +308,17 @@ function summarize(
   const lossPercent = expected === 0 ? 0 : (100 * (expected - received)) / expected;
   const rtt = rttSummary(ok.map((p) => p.rttMs!));
   const rttFields = rtt
-    ? { min: round3(rtt.min), avg: round3(rtt.avg), max: round3(rtt.max), p99: round3(rtt.p99) }
+    ? {
+      min: round(rtt.min, 3),
+      avg: round(rtt.avg, 3),
+      max: round(rtt.max, 3),
+      p99: round(rtt.p99, 3),
+    }
     : null;
   const healthy = !interrupted && ok.length === plan.count;
   const lines = [
     `--- ${where} echo statistics ---`,
-    `${sent} sent, ${received} received, ${mismatched} mismatched, ${round3(lossPercent)}% loss`,
+    `${sent} sent, ${received} received, ${mismatched} mismatched, ${round(lossPercent, 3)}% loss`,
   ];
   if (rtt) {
     lines.push(
@@ -329,7 +335,7 @@ function summarize(
       received,
       mismatched,
       lost: missing,
-      lossPercent: round3(lossPercent),
+      lossPercent: round(lossPercent, 3),
       rttMs: rttFields,
       ok: healthy,
       interrupted,
@@ -348,8 +354,4 @@ function summarize(
 
 function hex(byte: number): string {
   return `0x${byte.toString(16).padStart(2, "0")}`;
-}
-
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

@@ -7,14 +7,15 @@
 
 import { CheckFailedError, InterruptedError } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
+import { formatCount } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
+import { wrap } from "../../lib/wrap.ts";
 import type { Mode } from "./memory.ts";
 import { RacePool } from "./pool.ts";
 import { Progress } from "./progress.ts";
 import {
   EXPLANATIONS,
   failures,
-  formatCount,
   MODE_TITLES,
   type ModeSummary,
   mutexSlowdown,
@@ -27,8 +28,10 @@ import {
   type TrialResult,
   trialResult,
   trialRow,
-  wrap,
 } from "./report.ts";
+
+/** The width explanations are wrapped to: the tables' width, well inside 100 columns. */
+const TEXT_WIDTH = 88;
 
 /** What a free-running demo runs. */
 export interface DemoPlan {
@@ -98,7 +101,7 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<number>
   const slowdown = mutexSlowdown(summaries);
   if (slowdown !== undefined) out.result("comparison", { mutexSlowdown: slowdown });
   human(ctx, "", ...summaryLines(summaries, out.paint));
-  for (const mode of modes) human(ctx, "", ...wrap(EXPLANATIONS[mode]));
+  for (const mode of modes) human(ctx, "", ...wrap(EXPLANATIONS[mode], TEXT_WIDTH));
   human(ctx, "", out.paint.dim("See it step by step: sockit race-demo --trace"));
   return verdict(failures(summaries));
 }
@@ -113,7 +116,7 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<number>
 export async function runTrace(modes: readonly Mode[], ctx: DemoContext): Promise<number> {
   const { out } = ctx;
   const order = (["unsafe", "mutex", "atomic"] as const).filter((m) => modes.includes(m));
-  human(ctx, ...wrap(TRACE_INTRO));
+  human(ctx, ...wrap(TRACE_INTRO, TEXT_WIDTH));
   const summaries: ModeSummary[] = [];
   using pool = new RacePool(2);
   for (const mode of order) {

@@ -12,7 +12,7 @@ import { defineFlags } from "../../lib/flags.ts";
 import { createOutput } from "../../lib/output.ts";
 import { runDemo, runTrace } from "./demo.ts";
 import { MAX_WORKERS, type Mode, MODES } from "./memory.ts";
-import { formatCount } from "./report.ts";
+import { formatCount } from "../../lib/numbers.ts";
 
 /** The largest value the shared Int32 counter holds, so the most increments in a trial. */
 export const MAX_INCREMENTS = 2 ** 31 - 1;

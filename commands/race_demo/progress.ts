@@ -5,7 +5,7 @@
  */
 
 import type { Io } from "../../lib/io.ts";
-import { formatCount } from "./report.ts";
+import { formatCount } from "../../lib/numbers.ts";
 
 /** Options of {@linkcode Progress}. */
 export interface ProgressOptions {

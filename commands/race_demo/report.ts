@@ -7,6 +7,7 @@
  */
 
 import { formatElapsed } from "../../lib/duration.ts";
+import { formatCount, formatRate, round } from "../../lib/numbers.ts";
 import type { Paint } from "../../lib/output.ts";
 import type { Mode } from "./memory.ts";
 import type { TraceStep } from "./trace.ts";
@@ -124,39 +125,6 @@ function percent(part: number, whole: number): number {
 
 function rate(count: number, ms: number): number {
   return ms > 0 ? Math.round(count / (ms / 1000)) : 0;
-}
-
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
-/**
- * A whole number with thousands separators, the same in every locale.
- *
- * @example
- * ```ts
- * formatCount(1234567); // "1,234,567"
- * ```
- */
-export function formatCount(n: number): string {
-  const digits = String(Math.abs(Math.trunc(n)));
-  return (n < 0 ? "-" : "") + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/**
- * A rate with an SI prefix: `327.9M`.
- *
- * @example
- * ```ts
- * formatRate(327_912_000); // "327.9M"
- * ```
- */
-export function formatRate(perSecond: number): string {
-  for (const [prefix, size] of [["G", 1e9], ["M", 1e6], ["k", 1e3]] as const) {
-    if (perSecond >= size) return `${(perSecond / size).toFixed(1)}${prefix}`;
-  }
-  return String(Math.round(perSecond));
 }
 
 const EIGHTHS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
@@ -302,21 +270,6 @@ export function mutexSlowdown(summaries: readonly ModeSummary[]): number | undef
   const mutex = summaries.find((s) => s.mode === "mutex");
   if (!atomic || !mutex || mutex.incrementsPerSecond === 0) return undefined;
   return round(atomic.incrementsPerSecond / mutex.incrementsPerSecond, 2);
-}
-
-/** Wraps `text` into lines of at most `width` characters. */
-export function wrap(text: string, width = 88): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  return line ? [...lines, line] : lines;
 }
 
 /** The trace's introduction. */

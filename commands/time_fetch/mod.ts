@@ -19,6 +19,7 @@ import {
   SockitError,
 } from "../../lib/errors.ts";
 import { defineFlags } from "../../lib/flags.ts";
+import { round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { createOutput } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
@@ -208,13 +209,11 @@ function signedElapsed(ms: number): string {
 function precisionText(ms: number): string {
   if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s (whole seconds)`;
   if (ms >= 1) return formatElapsed(ms);
-  if (ms >= 0.001) return `${Math.round(ms * 1000 * 10) / 10}µs`;
-  return `${Math.round(ms * 1e6 * 10) / 10}ns`;
+  if (ms >= 0.001) return `${round(ms * 1000, 1)}µs`;
+  return `${round(ms * 1e6, 1)}ns`;
 }
 
 const LEAP_TEXT = ["no-leap", "add-leap", "del-leap", "unsync"];
-
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 function reportAnswer(
   out: Output,
@@ -230,9 +229,9 @@ function reportAnswer(
     round: at.round,
     serverTime: new Date(a.serverTimeMs).toISOString(),
     localTime: new Date(a.localTimeMs).toISOString(),
-    offsetMs: round3(a.offsetMs),
-    delayMs: round3(a.delayMs),
-    errorMs: round3(a.errorMs),
+    offsetMs: round(a.offsetMs, 3),
+    delayMs: round(a.delayMs, 3),
+    errorMs: round(a.errorMs, 3),
     precisionMs: a.precisionMs,
     best: at.best,
     ...(a.daytime ? { daytime: a.daytime } : {}),
@@ -313,9 +312,9 @@ function reportSummary(
       ? {
         server: best.server,
         address: best.address,
-        offsetMs: round3(best.offsetMs),
-        delayMs: round3(best.delayMs),
-        errorMs: round3(best.errorMs),
+        offsetMs: round(best.offsetMs, 3),
+        delayMs: round(best.delayMs, 3),
+        errorMs: round(best.errorMs, 3),
       }
       : null,
     maxOffsetMs: maxOffset ?? null,

@@ -1,0 +1,50 @@
+/**
+ * Numbers as sockit shows them: rounded for JSON fields and text, counts with thousands
+ * separators and rates with SI prefixes that read the same in every locale (so scripts
+ * and tests never see `1.234.567` on a German system).
+ *
+ * @module
+ */
+
+/**
+ * `n` rounded to `digits` decimal places (JSON fields carry microseconds as `0.083`,
+ * not `0.08312345678`).
+ *
+ * @example
+ * ```ts
+ * round(0.083123, 3); // 0.083
+ * round(2 / 3, 2); // 0.67
+ * ```
+ */
+export function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/**
+ * A whole number with thousands separators, the same in every locale.
+ *
+ * @example
+ * ```ts
+ * formatCount(1234567); // "1,234,567"
+ * ```
+ */
+export function formatCount(n: number): string {
+  const digits = String(Math.abs(Math.trunc(n)));
+  return (n < 0 ? "-" : "") + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/**
+ * A rate with an SI prefix: `327.9M`.
+ *
+ * @example
+ * ```ts
+ * formatRate(327_912_000); // "327.9M"
+ * ```
+ */
+export function formatRate(perSecond: number): string {
+  for (const [prefix, size] of [["G", 1e9], ["M", 1e6], ["k", 1e3]] as const) {
+    if (perSecond >= size) return `${(perSecond / size).toFixed(1)}${prefix}`;
+  }
+  return String(Math.round(perSecond));
+}

@@ -1,0 +1,33 @@
+/** Unit tests of how numbers and text are laid out for people: rounding, counts, rates, wrapping. */
+
+import assert from "node:assert/strict";
+import { formatCount, formatRate, round } from "../lib/numbers.ts";
+import { wrap } from "../lib/wrap.ts";
+
+Deno.test("round() keeps the asked decimal places", () => {
+  assert.equal(round(0.083123, 3), 0.083);
+  assert.equal(round(2 / 3, 2), 0.67);
+  assert.equal(round(12.5, 0), 13);
+  assert.equal(round(-1.2345, 3), -1.234);
+});
+
+Deno.test("formatCount() and formatRate() read the same in every locale", () => {
+  assert.equal(formatCount(0), "0");
+  assert.equal(formatCount(999), "999");
+  assert.equal(formatCount(1_234_567), "1,234,567");
+  assert.equal(formatCount(-1234.9), "-1,234");
+  assert.equal(formatRate(327_912_000), "327.9M");
+  assert.equal(formatRate(2_200_000_000), "2.2G");
+  assert.equal(formatRate(1500), "1.5k");
+  assert.equal(formatRate(12), "12");
+});
+
+Deno.test("wrap() breaks at spaces within the width; a longer word stands alone", () => {
+  assert.deepEqual(wrap("the quick brown fox", 10), ["the quick", "brown fox"]);
+  assert.deepEqual(wrap("a verylongword b", 5), ["a", "verylongword", "b"]);
+  assert.deepEqual(wrap("fits", 10), ["fits"]);
+  assert.deepEqual(wrap("", 10), []);
+  for (const line of wrap("lorem ipsum dolor sit amet consectetur adipiscing elit", 12)) {
+    assert.ok(line.length <= 12, line);
+  }
+});
