@@ -39,8 +39,19 @@ export function maxFrameFor(maxMessage: number): number {
 /** How long a connection closed by `--max-conns` is given to show its dialect. */
 const SNIFF_MS = 250;
 
+const runtimeFlags = serverFlags(CHAT_PORT);
+
 const flags = defineFlags({
-  ...serverFlags(CHAT_PORT),
+  ...runtimeFlags,
+  idleTimeout: {
+    ...runtimeFlags.idleTimeout,
+    help: "drop a client after this long without a byte from it, announced as timeout " +
+      "(0: never)",
+  },
+  quiet: {
+    ...runtimeFlags.quiet,
+    help: "do not log connections, disconnections, joins, leaves and renames",
+  },
   framing: {
     type: "enum",
     choices: ["auto", "ascii8"],
