@@ -46,10 +46,7 @@ export async function dial(address: Address, options: DialOptions): Promise<Deno
     options.io.resolve(address.host),
     options.timeout,
     options.signal,
-    () =>
-      new TimeoutError(`resolve ${address.host}: timed out after ${waited}`, {
-        hint: "raise --timeout if the peer is slow",
-      }),
+    () => resolveTimedOut(address.host, options.timeout),
   );
   let lastError: unknown;
   for (const ip of ips) {
@@ -72,12 +69,13 @@ export async function dial(address: Address, options: DialOptions): Promise<Deno
 }
 
 /**
- * `work`'s result, unless `ms` pass first (`timedOut()` is thrown) or `signal` aborts
- * ({@linkcode InterruptedError}). The timer keeps the process alive while it waits.
+ * `work`'s result, unless `ms` pass first (`timedOut()` is thrown; no deadline when
+ * `ms` is undefined) or `signal` aborts ({@linkcode InterruptedError}). The timer keeps
+ * the process alive while it waits.
  */
 function abandonOn<T>(
   work: Promise<T>,
-  ms: number,
+  ms: number | undefined,
   signal: AbortSignal | undefined,
   timedOut: () => Error,
 ): Promise<T> {
@@ -86,7 +84,9 @@ function abandonOn<T>(
     return Promise.reject(new InterruptedError());
   }
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => settle(() => reject(timedOut())), ms);
+    const timer = ms === undefined
+      ? undefined
+      : setTimeout(() => settle(() => reject(timedOut())), ms);
     const onAbort = () => settle(() => reject(new InterruptedError()));
     signal?.addEventListener("abort", onAbort, { once: true });
     work.then((value) => settle(() => resolve(value)), (err) => settle(() => reject(err)));
@@ -95,6 +95,12 @@ function abandonOn<T>(
       signal?.removeEventListener("abort", onAbort);
       then();
     }
+  });
+}
+
+function resolveTimedOut(host: string, ms: number): TimeoutError {
+  return new TimeoutError(`resolve ${host}: timed out after ${formatDuration(ms)}`, {
+    hint: "raise --timeout if the peer is slow",
   });
 }
 
@@ -112,22 +118,39 @@ export interface UdpClient {
   close(): void;
 }
 
+/** Options of {@linkcode openUdp}. */
+export interface OpenUdpOptions {
+  io: Pick<Io, "resolve">;
+  /** Milliseconds the name lookup may take; unbounded when absent. */
+  timeout?: number;
+  /** Cancels the lookup (e.g. on SIGINT). */
+  signal?: AbortSignal;
+}
+
 /**
  * Opens a UDP socket for exchanging datagrams with `address` (its first resolved IP).
+ * Resolving is the only step that can wait, so `timeout` and `signal` bound that, as
+ * {@linkcode dial} does.
+ *
+ * @throws {ResolveError} (exit 3) when the host does not resolve.
+ * @throws {TimeoutError} (exit 5) when resolving took longer than `timeout`.
+ * @throws {InterruptedError} (exit 130) when `signal` aborted it.
  *
  * @example
  * ```ts
- * const udp = await openUdp({ host: "127.0.0.1", port: 7 }, { io: systemIo() });
+ * const udp = await openUdp({ host: "127.0.0.1", port: 7 }, { io: systemIo(), timeout: 5000 });
  * await udp.send(new TextEncoder().encode("ping"));
  * const reply = await udp.receive(1000);
  * udp.close();
  * ```
  */
-export async function openUdp(
-  address: Address,
-  options: { io: Pick<Io, "resolve"> },
-): Promise<UdpClient> {
-  const [ip] = await options.io.resolve(address.host);
+export async function openUdp(address: Address, options: OpenUdpOptions): Promise<UdpClient> {
+  const [ip] = await abandonOn(
+    options.io.resolve(address.host),
+    options.timeout,
+    options.signal,
+    () => resolveTimedOut(address.host, options.timeout!),
+  );
   const server: Deno.NetAddr = { transport: "udp", hostname: ip, port: address.port };
   const where = formatAddress({ host: ip, port: address.port });
   const socket = Deno.listenDatagram({

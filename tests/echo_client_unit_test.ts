@@ -331,6 +331,20 @@ Deno.test("echo client: a resolver that never answers is cut off by --timeout �
   );
 });
 
+Deno.test("echo client --udp: a resolver that never answers is cut off by --timeout → exit 5", async () => {
+  const io = fakeIo({ resolve: () => new Promise<string[]>(() => {}) });
+  const { code, stdout, stderr } = await runEcho(
+    io,
+    ...["--to", "slow.test:7", "--udp", "--timeout", "100ms"],
+  );
+  assert.equal(code, 5, stderr);
+  assert.equal(stdout, "");
+  assert.equal(
+    stderr,
+    "sockit: resolve slow.test: timed out after 100ms (raise --timeout if the peer is slow)\n",
+  );
+});
+
 Deno.test("echo client: a stop signal while resolving → exit 130, not a timeout", async () => {
   let stop: ((signal: StopSignal) => void) | undefined;
   const io = fakeIo({

@@ -451,6 +451,35 @@ Deno.test("time-fetch: a host that does not resolve is exit 3, without asking an
   assert.match(stderr, /^sockit: resolve nowhere.invalid: host not found/);
 });
 
+Deno.test("time-fetch over UDP: a resolver that never answers is cut off by --timeout → exit 5", async () => {
+  for (const args of [["-p", "ntp"], ["--udp"]]) {
+    const io = fakeIo({ resolve: () => new Promise<string[]>(() => {}) });
+    const { code, stderr } = await timeFetchCli([...args, "slow.test", "--timeout", "100ms"], io);
+    assert.equal(code, 5, stderr);
+    assert.equal(
+      stderr,
+      "sockit: resolve slow.test: timed out after 100ms (raise --timeout if the peer is slow)\n",
+    );
+  }
+});
+
+Deno.test("time-fetch over UDP: a stop signal while resolving → exit 130", async () => {
+  let stop: ((signal: StopSignal) => void) | undefined;
+  const io = fakeIo({
+    onSignal(listener) {
+      stop = listener;
+      return () => void (stop = undefined);
+    },
+    resolve() {
+      queueMicrotask(() => stop?.("SIGINT")); // Ctrl-C while it resolves
+      return new Promise<string[]>(() => {});
+    },
+  });
+  const { code, stderr } = await timeFetchCli(["-p", "ntp", "slow.test", "--timeout", "1h"], io);
+  assert.equal(code, 130, stderr);
+  assert.equal(stderr, "sockit: interrupted\n");
+});
+
 Deno.test("time-fetch: a slow name lookup is not counted in the round trip", async () => {
   await using server = fakeTcpServer(says(`${new Date().toISOString()}\r\n`));
   const io = fakeIo({

@@ -236,7 +236,7 @@ async function connect(
     const conn = await dial(plan.to, { io, timeout: plan.timeout, signal });
     return tcpExchanger(conn, formatNetAddr(conn.remoteAddr), trace);
   }
-  const udp = await openUdp(plan.to, { io });
+  const udp = await openUdp(plan.to, { io, timeout: plan.timeout, signal });
   const where = formatNetAddr(udp.server);
   const sent: Uint8Array[] = [];
   return {

@@ -361,8 +361,8 @@ interface UdpRound<T> {
 async function udpExchange<T>(query: Query, context: QueryContext, round: UdpRound<T>): Promise<T> {
   const { io, signal, trace } = context;
   const deadline = performance.now() + query.timeout;
+  const udp = await openUdp(query.address, { io, timeout: query.timeout, signal });
   const interrupted = interruption(signal);
-  const udp = await Promise.race([openUdp(query.address, { io }), interrupted.promise]);
   const where = formatNetAddr(udp.server);
   const tries = query.retries + 1;
   try {
