@@ -208,12 +208,19 @@ function convert(name: string, spec: FlagSpec, raw: unknown): unknown {
       if (!spec.choices.includes(text)) throw bad(`one of ${spec.choices.join(", ")}`);
       return text;
     case "integer": {
-      if (!/^-?\d+$/.test(text)) throw bad("a whole number");
+      if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+        throw bad("a whole number");
+      }
       return inRange(name, Number(text), spec.min, spec.max);
     }
     case "duration": {
       const ms = parseDuration(text);
       if (ms === undefined) throw bad("a duration (like 250ms, 2s, 1.5s, 1m)");
+      // A timer given more than 2^31-1 ms fires at once (Deno, like browsers, clamps
+      // it to 1 ms): "--timeout 1000h" would time out immediately.
+      if (ms > MAX_DURATION_MS) {
+        throw new UsageError(`--${name}: "${text}" is longer than the longest wait, 596h`);
+      }
       return ms;
     }
     case "bytes": {
@@ -223,6 +230,9 @@ function convert(name: string, spec: FlagSpec, raw: unknown): unknown {
     }
   }
 }
+
+/** 596 hours: the longest whole-hour wait a timer can take (2^31-1 ms is 596.5 h). */
+const MAX_DURATION_MS = 596 * 3_600_000;
 
 function inRange(name: string, n: number, min?: number, max?: number): number {
   if (min !== undefined && n < min) {

@@ -136,6 +136,8 @@ Deno.test("parseFlags: bad values are usage errors naming the flag and the value
     [["--interval", "soon"], /^--interval: "soon" is not a duration/],
     [["--interval=-1s"], /^--interval: "-1s" is not a duration/],
     [["--interval", "-1s"], /^--interval needs a value$/], // a dash starts a flag
+    [["--interval", "1000h"], /^--interval: "1000h" is longer than the longest wait, 596h$/],
+    [["--count", "99999999999999999999"], /^--count: "99999999999999999999" is not a whole/],
     [["--size", "lots"], /^--size: "lots" is not a size/],
     [["--size", "2MiB"], /^--size: 2097152 is above the maximum of 1048576$/],
     [["--size", "0"], /^--size: 0 is below the minimum of 1$/],
@@ -145,6 +147,10 @@ Deno.test("parseFlags: bad values are usage errors naming the flag and the value
     const err = usage(() => parseFlags(args, flags));
     assert.match(err.message, pattern, args.join(" "));
   }
+});
+
+Deno.test("parseFlags: the longest duration a timer can wait is accepted", () => {
+  assert.equal(parseFlags(["--interval", "596h"], flags).options.interval, 596 * 3_600_000);
 });
 
 Deno.test("parseFlags: positionals are refused, or bounded by max", () => {
