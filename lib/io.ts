@@ -64,12 +64,25 @@ export function stopSignals(os: typeof Deno.build.os): StopSignal[] {
 
 const encoder = new TextEncoder();
 
-function sinkOf(file: typeof Deno.stdout): TextSink {
+/**
+ * The exit code when stdout's reader went away (`sockit ... | head -3`): 128 + SIGPIPE,
+ * what a shell reports for a writer that the signal ended.
+ */
+export const EXIT_STDOUT_CLOSED = 141;
+
+function sinkOf(file: typeof Deno.stdout, onClosed: () => void): TextSink {
   return {
     write(text: string) {
       const bytes = encoder.encode(text);
       let off = 0;
-      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      try {
+        while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      } catch (err) {
+        // Deno ignores SIGPIPE, so a closed pipe is an error on every later write; it
+        // is the reader's choice, not a failure worth a stack trace.
+        if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+        onClosed();
+      }
     },
     isTerminal: file.isTerminal(),
   };
@@ -98,8 +111,10 @@ export async function systemResolve(host: string): Promise<string[]> {
 export function systemIo(): Io {
   const os = Deno.build.os;
   return {
-    stdout: sinkOf(Deno.stdout),
-    stderr: sinkOf(Deno.stderr),
+    // Nobody reads the output any more: stop, quietly, as a Unix tool killed by SIGPIPE
+    // would (not one line more of work for nobody). A closed stderr loses only logs.
+    stdout: sinkOf(Deno.stdout, () => Deno.exit(EXIT_STDOUT_CLOSED)),
+    stderr: sinkOf(Deno.stderr, () => {}),
     stdin: {
       readable: Deno.stdin.readable,
       isTerminal: Deno.stdin.isTerminal(),

@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { ResolveError } from "../lib/errors.ts";
-import { stopSignals, systemIo, systemResolve } from "../lib/io.ts";
-import { fakeIo } from "./helpers.ts";
+import { EXIT_STDOUT_CLOSED, stopSignals, systemIo, systemResolve } from "../lib/io.ts";
+import { fakeIo, LineReader, sockitCommand, startSockit } from "./helpers.ts";
 
 Deno.test("stopSignals: Windows delivers SIGINT and SIGBREAK", () => {
   assert.deepStrictEqual(stopSignals("windows"), ["SIGINT", "SIGBREAK"]);
@@ -45,4 +45,23 @@ Deno.test("fakeIo: captures output and resolves only literals and localhost", as
     assert.equal(err.message, "resolve nowhere.invalid: host not found");
     return true;
   });
+});
+
+Deno.test("systemIo: a closed stdout ends the command quietly with 141, like SIGPIPE", async () => {
+  await using server = await startSockit(["echo", "--port", "0", "--quiet"]);
+  // Far more output than a pipe holds, so the client must write after the reader left.
+  const { cmd, args } = sockitCommand(
+    ["echo", "--to", `127.0.0.1:${server.port}`, "-c", "100000", "-i", "0", "--size", "1"],
+  );
+  const proc = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  const stdout = new LineReader(proc.stdout);
+  assert.match((await stdout.next())!, /^ECHO 127\.0\.0\.1:\d+ \(tcp\): 100000 probes$/);
+  await stdout.cancel(); // the reader goes away, as `| head -1` does
+  const [status, stderr] = await Promise.all([
+    proc.status,
+    new Response(proc.stderr).text(),
+  ]);
+  assert.equal(stderr, "");
+  assert.equal(status.code, EXIT_STDOUT_CLOSED);
 });
