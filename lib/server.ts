@@ -549,15 +549,13 @@ export function summaryLine(
   extra: Fields = {},
 ): { fields: Fields; text: string } {
   const dropped = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-  const parts = [
-    `${stats.connections} connection${stats.connections === 1 ? "" : "s"}`,
-    `${stats.maxOpen} at most at once`,
-  ];
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+  const parts = [count(stats.connections, "connection"), `${stats.maxOpen} at most at once`];
   if (stats.rejected) parts.push(`${stats.rejected} rejected over --max-conns`);
   // "5 bytes in", but "64KiB in" (not "64KiB bytes in").
-  const bytes = (n: number) => /\d$/.test(formatBytes(n)) ? `${n} bytes` : formatBytes(n);
+  const bytes = (n: number) => /\d$/.test(formatBytes(n)) ? count(n, "byte") : formatBytes(n);
   parts.push(`${bytes(stats.bytesIn)} in`, `${bytes(stats.bytesOut)} out`);
-  if (stats.datagrams) parts.push(`${stats.datagrams} datagrams`);
+  if (stats.datagrams) parts.push(count(stats.datagrams, "datagram"));
   if (dropped) parts.push(`${dropped} dropped by the source guard`);
   for (const [key, value] of Object.entries(extra)) parts.push(`${key} ${value}`);
   return {

@@ -127,6 +127,8 @@ Deno.test("summaryLine: one line with the numbers, and the same numbers as field
       "64KiB in, 3MiB out, 9 datagrams, 3 dropped by the source guard, clients 3",
   );
   assert.deepStrictEqual(busy.fields.dropped, { "low-port": 2, broadcast: 1 });
+  Object.assign(stats, { rejected: 0, bytesIn: 1, bytesOut: 1, datagrams: 1, dropped: {} });
+  assert.match(summaryLine("echo", stats, 5).text, /, 1 byte in, 1 byte out, 1 datagram$/);
   assert.equal(busy.fields.clients, 3);
   assert.equal(busy.fields.bytesIn, 65536);
 });
@@ -301,6 +303,6 @@ Deno.test("serve: listening line first, a stop signal shuts down gracefully with
   assert(unsubscribed);
   const lines = io.stdoutText().trim().split("\n");
   assert.equal(lines.length, 2);
-  assert.match(lines[1], /^echo: stopped after .*; 1 connection, 1 at most at once, 1 bytes in/);
+  assert.match(lines[1], /^echo: stopped after .*; 1 connection, 1 at most at once, 1 byte in/);
   assert.match(io.stderrText(), /SIGTERM: shutting down/);
 });
