@@ -11,6 +11,7 @@ import { echo } from "../commands/echo/mod.ts";
 import { runCli } from "../lib/cli.ts";
 import { ResolveError } from "../lib/errors.ts";
 import type { Io, StopSignal } from "../lib/io.ts";
+import { fakeTcpServer, fakeUdpServer, replying } from "./fake_servers.ts";
 import { type FakeIo, fakeIo, refusedPort } from "./helpers.ts";
 
 const cli = { commands: [echo], version: "test" };
@@ -19,47 +20,6 @@ const cli = { commands: [echo], version: "test" };
 async function runEcho(io: FakeIo, ...args: string[]) {
   const code = await runCli(["echo", ...args], io, cli);
   return { code, stdout: io.stdoutText(), stderr: io.stderrText() };
-}
-
-/**
- * A TCP peer on 127.0.0.1 that answers each read with `answer(bytes)` (or not at all
- * when it returns undefined); closed with `await using`.
- */
-function peer(answer: (bytes: Uint8Array) => Uint8Array | undefined) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const serving = (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
-        const buf = new Uint8Array(64 * 1024);
-        try {
-          for (;;) {
-            const n = await conn.read(buf);
-            if (n === null) break;
-            const reply = answer(buf.slice(0, n));
-            if (reply) await conn.write(reply);
-          }
-        } catch { /* closed under us at the end of the test */ }
-        conns.delete(conn);
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      })();
-    }
-  })().catch(() => {});
-  return {
-    port: listener.addr.port,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      }
-      await serving;
-    },
-  };
 }
 
 // --- name resolution ---------------------------------------------------------------
@@ -96,7 +56,7 @@ Deno.test("echo --to with fakeIo's default resolver: a name it does not know is 
 });
 
 Deno.test("echo --to NAME:PORT connects to the address the injected resolver gives", async () => {
-  await using server = peer((bytes) => bytes);
+  await using server = fakeTcpServer(replying((bytes) => bytes));
   const io = fakeIo({
     resolve: (host) => Promise.resolve(host === "echo.test" ? ["127.0.0.1"] : []),
   });
@@ -116,7 +76,7 @@ Deno.test("echo --to NAME:PORT connects to the address the injected resolver giv
 // --- exit codes against loopback peers ---------------------------------------------
 
 Deno.test("echo client: every probe intact → exit 0, ping-like lines and a summary", async () => {
-  await using server = peer((bytes) => bytes);
+  await using server = fakeTcpServer(replying((bytes) => bytes));
   const io = fakeIo();
   const { code, stdout, stderr } = await runEcho(
     io,
@@ -142,7 +102,7 @@ Deno.test("echo client: every probe intact → exit 0, ping-like lines and a sum
 });
 
 Deno.test("echo client --json: every stdout line is one JSON object", async () => {
-  await using server = peer((bytes) => bytes);
+  await using server = fakeTcpServer(replying((bytes) => bytes));
   const io = fakeIo();
   const { code, stdout } = await runEcho(
     io,
@@ -168,10 +128,10 @@ Deno.test("echo client --json: every stdout line is one JSON object", async () =
 });
 
 Deno.test("echo client: a server that corrupts a byte → exit 1 naming the byte", async () => {
-  await using server = peer((bytes) => {
+  await using server = fakeTcpServer(replying((bytes) => {
     bytes[2] ^= 0xff;
     return bytes;
-  });
+  }));
   const io = fakeIo();
   const { code, stdout } = await runEcho(
     io,
@@ -202,7 +162,7 @@ Deno.test("echo client: a closed port → exit 4, one line", async () => {
 });
 
 Deno.test("echo client: a server that accepts and never answers → exit 5", async () => {
-  await using server = peer(() => undefined);
+  await using server = fakeTcpServer(replying(() => undefined));
   const io = fakeIo();
   const { code, stdout, stderr } = await runEcho(
     io,
@@ -222,7 +182,7 @@ Deno.test("echo client: a server that accepts and never answers → exit 5", asy
 });
 
 Deno.test("echo client: a stop signal between probes → exit 130 with a summary", async () => {
-  await using server = peer((bytes) => bytes);
+  await using server = fakeTcpServer(replying((bytes) => bytes));
   let stop: ((signal: StopSignal) => void) | undefined;
   const io = fakeIo({
     onSignal(listener) {
@@ -364,27 +324,8 @@ Deno.test("echo client: a stop signal while resolving → exit 130, not a timeou
 
 // --- UDP -------------------------------------------------------------------------------
 
-/** A UDP peer on 127.0.0.1 that answers each datagram with `answer(bytes)`, if any. */
-function udpPeer(answer: (bytes: Uint8Array) => Uint8Array | undefined) {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const serving = (async () => {
-    for (;;) {
-      const [data, from] = await socket.receive();
-      const reply = answer(data);
-      if (reply) await socket.send(reply, from);
-    }
-  })().catch(() => {}); // ends when the socket closes
-  return {
-    port: (socket.addr as Deno.NetAddr).port,
-    async [Symbol.asyncDispose]() {
-      socket.close();
-      await serving;
-    },
-  };
-}
-
 Deno.test("echo client --udp: random payloads all come back → exit 0", async () => {
-  await using server = udpPeer((bytes) => bytes);
+  await using server = fakeUdpServer((bytes) => bytes);
   const io = fakeIo();
   const { code, stdout } = await runEcho(
     io,
@@ -402,7 +343,7 @@ Deno.test("echo client --udp: random payloads all come back → exit 0", async (
 });
 
 Deno.test("echo client --udp --message: the same text every probe still counts each reply", async () => {
-  await using server = udpPeer((bytes) => bytes);
+  await using server = fakeUdpServer((bytes) => bytes);
   const io = fakeIo();
   const { code, stdout } = await runEcho(
     io,
@@ -423,7 +364,7 @@ Deno.test("echo client --udp --message: the same text every probe still counts e
 });
 
 Deno.test("echo client --udp: a server that drops every datagram → exit 5, each probe lost", async () => {
-  await using server = udpPeer(() => undefined);
+  await using server = fakeUdpServer(() => undefined);
   const io = fakeIo();
   const { code, stdout, stderr } = await runEcho(
     io,
@@ -445,7 +386,7 @@ Deno.test("echo client --udp: a server that drops every datagram → exit 5, eac
 
 Deno.test("echo client --udp: one lost datagram of three → exit 1 with 33% loss", async () => {
   let n = 0;
-  await using server = udpPeer((bytes) => (++n === 2 ? undefined : bytes));
+  await using server = fakeUdpServer((bytes) => (++n === 2 ? undefined : bytes));
   const io = fakeIo();
   const { code, stdout } = await runEcho(
     io,

@@ -15,6 +15,7 @@ import {
   startSockit,
   writeAll,
 } from "./helpers.ts";
+import { fakeTcpServer } from "./fake_servers.ts";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -95,42 +96,6 @@ function readToEnd(conn: Deno.Conn): Promise<number | "reset"> {
 /** The JSON events a `--json` server printed, parsed. */
 function events(lines: string[]): Record<string, unknown>[] {
   return lines.map((l) => JSON.parse(l));
-}
-
-/**
- * A hand-written TCP server for the client's failure modes: `handle` serves each
- * connection. Closing it closes the listener and every connection, then waits for the
- * accept loop and the handlers, so nothing leaks into the next test.
- */
-function testServer(handle: (conn: Deno.TcpConn) => Promise<void>) {
-  const listener = Deno.listen({ hostname: LOOPBACK, port: 0 });
-  const conns = new Set<Deno.TcpConn>();
-  const handlers: Promise<void>[] = [];
-  const loop = (async () => {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch {
-        return; // closed
-      }
-      conns.add(conn);
-      handlers.push(handle(conn).catch(() => {}));
-    }
-  })();
-  return {
-    port: listener.addr.port,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      await loop;
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* the handler closed it */ }
-      }
-      await Promise.all(handlers);
-    },
-  };
 }
 
 // ---------------------------------------------------------------- TCP server
@@ -636,7 +601,7 @@ Deno.test("echo client: probes larger than 64 KiB, and than both socket buffers,
 
 Deno.test("echo client: exit 1 when the server corrupts a byte", async () => {
   let flipped = false;
-  await using server = testServer(async (conn) => {
+  await using server = fakeTcpServer(async (conn) => {
     const buf = new Uint8Array(4096);
     for (;;) {
       const n = await conn.read(buf);
@@ -675,7 +640,7 @@ Deno.test("echo client: exit 4 for a closed port, one line on stderr", async () 
 });
 
 Deno.test("echo client: exit 5 when the server accepts and never answers", async () => {
-  await using server = testServer(async (conn) => {
+  await using server = fakeTcpServer(async (conn) => {
     await readAll(conn).catch(() => {}); // swallow everything, answer nothing
   });
   const { code, stdout, stderr } = await runSockit([
