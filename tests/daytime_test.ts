@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parseDaytime } from "../lib/daytime_format.ts";
 import { fromRfc868 } from "../lib/time.ts";
-import { readAll, runSockit, startSockit } from "./helpers.ts";
+import { readAll, runSockit, startSockit, within } from "./helpers.ts";
 
 const LOOPBACK = "127.0.0.1";
 const td = new TextDecoder();
@@ -27,13 +27,7 @@ async function askUdp(port: number, payload = new Uint8Array([0x0a])): Promise<U
   const socket = Deno.listenDatagram({ transport: "udp", hostname: LOOPBACK, port: 0 });
   try {
     await socket.send(payload, { transport: "udp", hostname: LOOPBACK, port });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const [data] = await Promise.race([
-      socket.receive(),
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new Error("no UDP answer within 5 s")), 5000)
-      ),
-    ]).finally(() => clearTimeout(timer));
+    const [data] = await within(socket.receive(), "UDP answer", 5000);
     return data;
   } finally {
     socket.close();

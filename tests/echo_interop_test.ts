@@ -6,28 +6,18 @@
  */
 
 import assert from "node:assert/strict";
-import { freePort, LineReader, missing, runSockit, runTool, startSockit } from "./helpers.ts";
+import { randomBytes } from "../commands/echo/client.ts";
+import {
+  assertSameBytes,
+  freePort,
+  LineReader,
+  missing,
+  runSockit,
+  runTool,
+  startSockit,
+} from "./helpers.ts";
 
 const LOOPBACK = "127.0.0.1";
-
-/** `n` random bytes (getRandomValues fills at most 64 KiB per call). */
-function randomBytes(n: number): Uint8Array {
-  const bytes = new Uint8Array(n);
-  for (let off = 0; off < n; off += 65536) {
-    crypto.getRandomValues(bytes.subarray(off, Math.min(n, off + 65536)));
-  }
-  return bytes;
-}
-
-function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
-  const n = Math.min(actual.length, expected.length);
-  for (let i = 0; i < n; i++) {
-    if (actual[i] !== expected[i]) {
-      assert.fail(`${what}: byte ${i} is ${actual[i]}, expected ${expected[i]}`);
-    }
-  }
-  assert.equal(actual.length, expected.length, `${what}: length`);
-}
 
 /** A third-party peer process, stopped by its PID. */
 interface Peer {

@@ -5,7 +5,9 @@
  */
 
 import assert from "node:assert/strict";
+import { randomBytes } from "../commands/echo/client.ts";
 import {
+  assertSameBytes,
   LineReader,
   readAll,
   readN,
@@ -13,6 +15,7 @@ import {
   runSockit,
   sockitCommand,
   startSockit,
+  within,
   writeAll,
 } from "./helpers.ts";
 import { fakeTcpServer } from "./fake_servers.ts";
@@ -21,43 +24,6 @@ const LOOPBACK = "127.0.0.1";
 
 function connect(port: number): Promise<Deno.TcpConn> {
   return Deno.connect({ hostname: LOOPBACK, port });
-}
-
-/** `n` random bytes (getRandomValues fills at most 64 KiB per call). */
-function randomBytes(n: number): Uint8Array {
-  const bytes = new Uint8Array(n);
-  for (let off = 0; off < n; off += 65536) {
-    crypto.getRandomValues(bytes.subarray(off, Math.min(n, off + 65536)));
-  }
-  return bytes;
-}
-
-/** Fails naming the first differing byte, instead of printing two 1 MiB arrays. */
-function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what = "echoed bytes"): void {
-  const n = Math.min(actual.length, expected.length);
-  for (let i = 0; i < n; i++) {
-    if (actual[i] !== expected[i]) {
-      assert.fail(`${what}: byte ${i} is ${actual[i]}, expected ${expected[i]}`);
-    }
-  }
-  assert.equal(actual.length, expected.length, `${what}: length`);
-}
-
-/**
- * Fails naming `what` when `promise` takes longer than `ms`, so a server that never
- * answers fails its test instead of hanging the suite (the `using` connection's close
- * then ends the abandoned read).
- */
-async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) =>
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)
-  );
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Writes `bytes` and reads the same number back, concurrently (so nothing deadlocks). */

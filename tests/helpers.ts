@@ -6,6 +6,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import config from "../deno.json" with { type: "json" };
 import { isIPLiteral } from "../lib/address.ts";
@@ -289,6 +290,46 @@ export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
     off += p.length;
   }
   return out;
+}
+
+/**
+ * Asserts two byte arrays are equal, failing with the first byte that differs instead
+ * of printing two 1 MiB arrays.
+ */
+export function assertSameBytes(
+  actual: Uint8Array,
+  expected: Uint8Array,
+  what = "bytes",
+): void {
+  const n = Math.min(actual.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    if (actual[i] !== expected[i]) {
+      assert.fail(`${what}: byte ${i} is ${actual[i]}, expected ${expected[i]}`);
+    }
+  }
+  assert.equal(actual.length, expected.length, `${what}: length`);
+}
+
+/**
+ * `promise`'s result, or a failure naming `what` when it takes longer than `ms`, so a
+ * peer that never answers fails its test instead of hanging the suite (the caller's
+ * `using` socket then ends the abandoned read).
+ *
+ * @example
+ * ```ts
+ * const [reply] = await within(socket.receive(), "UDP echo");
+ * ```
+ */
+export async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) =>
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)
+  );
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Writes all of `bytes`. */

@@ -86,6 +86,24 @@ export function firstDifference(
   return undefined;
 }
 
+/**
+ * `size` random bytes: a probe's payload, different every time so a late reply to an
+ * earlier probe cannot pass for this one's. (getRandomValues fills at most 64 KiB per
+ * call.)
+ *
+ * @example
+ * ```ts
+ * randomBytes(100_000).length; // 100000
+ * ```
+ */
+export function randomBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let off = 0; off < size; off += 65_536) {
+    crypto.getRandomValues(bytes.subarray(off, Math.min(size, off + 65_536)));
+  }
+  return bytes;
+}
+
 /** How many recent UDP probes a late reply is recognised as belonging to. */
 const LATE_REPLY_WINDOW = 64;
 

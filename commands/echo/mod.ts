@@ -20,7 +20,7 @@ import {
   type ServerStats,
 } from "../../lib/server.ts";
 import { createTracer } from "../../lib/trace.ts";
-import { runProbes } from "./client.ts";
+import { randomBytes, runProbes } from "./client.ts";
 import { echoConnection, echoDatagram, workerPlan } from "./server.ts";
 import type { FromWorker, ToWorker, WorkerStart } from "./worker_protocol.ts";
 
@@ -119,15 +119,6 @@ found, 4 refused, 5 nothing came back before --timeout.`,
     }, { io, out, trace: options.trace ? createTracer(out.note) : undefined });
   },
 });
-
-/** `size` random bytes; getRandomValues fills at most 64 KiB per call. */
-function randomBytes(size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  for (let off = 0; off < size; off += 65_536) {
-    crypto.getRandomValues(bytes.subarray(off, Math.min(size, off + 65_536)));
-  }
-  return bytes;
-}
 
 function runServer(options: RunOptions<typeof flags>, io: Io, out: Output): Promise<number> {
   const plan = workerPlan(io.os, options.workers);
