@@ -7,68 +7,10 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "../commands/echo/client.ts";
-import {
-  assertSameBytes,
-  freePort,
-  LineReader,
-  missing,
-  runSockit,
-  runTool,
-  startSockit,
-} from "./helpers.ts";
+import { assertSameBytes, freePort, missing, runSockit, runTool, startSockit } from "./helpers.ts";
+import { spawnPeer, waitUntilAccepting } from "./peers.ts";
 
 const LOOPBACK = "127.0.0.1";
-
-/** A third-party peer process, stopped by its PID. */
-interface Peer {
-  proc: Deno.ChildProcess;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** Starts `cmd args`; its stderr is read line by line when `stderr` is true, else discarded. */
-function spawnPeer(cmd: string, args: string[], stderr = false): Peer & { stderr?: LineReader } {
-  const proc = new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: stderr ? "piped" : "null",
-  }).spawn();
-  const lines = stderr ? new LineReader(proc.stderr) : undefined;
-  return {
-    proc,
-    stderr: lines,
-    async [Symbol.asyncDispose]() {
-      try {
-        proc.kill("SIGTERM");
-      } catch { /* already exited */ }
-      await proc.status;
-      await lines?.cancel();
-    },
-  };
-}
-
-/**
- * Waits until something accepts TCP connections on `port`: connects until one succeeds,
- * a bounded number of times (the peer prints nothing we could wait for instead).
- */
-async function waitUntilAccepting(port: number, peer: Peer): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      const conn = await Deno.connect({ hostname: LOOPBACK, port });
-      conn.close();
-      return;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.ConnectionRefused)) throw err;
-    }
-    const exited = await Promise.race([
-      peer.proc.status,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 20)), // between attempts
-    ]);
-    if (exited) throw new Error(`the peer exited with ${exited.code} before listening`);
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after 10 s`);
-  }
-}
 
 // ---------------------------------------------------------------- peers as clients
 
@@ -169,7 +111,7 @@ Deno.test({
       "-d",
       `UDP-RECVFROM:${port},bind=${LOOPBACK},fork`,
       "PIPE",
-    ], true);
+    ], { stderr: true });
     await peer.stderr!.until((l) => l.includes(`receiving on AF=2 ${LOOPBACK}:${port}`));
     const { code, stdout, stderr } = await runSockit([
       "echo",

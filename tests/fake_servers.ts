@@ -10,8 +10,9 @@
 const LOOPBACK = "127.0.0.1";
 
 /** A running {@linkcode fakeTcpServer}. */
-export interface FakeTcpServer extends AsyncDisposable {
+export interface FakeTcpServer {
   port: number;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -83,8 +84,9 @@ export function replying(
 }
 
 /** A running {@linkcode fakeUdpServer}. */
-export interface FakeUdpServer extends AsyncDisposable {
+export interface FakeUdpServer {
   port: number;
+  [Symbol.asyncDispose](): Promise<void>;
   /** Every datagram received so far. */
   requests: Uint8Array[];
   /** Resolves when the first datagram has arrived. */

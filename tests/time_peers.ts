@@ -10,27 +10,13 @@
 import { decodeNtp, encodeNtp } from "../commands/time_fetch/ntp.ts";
 import { toNtp } from "../lib/time.ts";
 import { freePort } from "./helpers.ts";
+import { type Peer, spawnPeer, waitUntilAccepting } from "./peers.ts";
 
 const LOOPBACK = "127.0.0.1";
 
-/** A peer process started by this module. */
-export interface Peer {
+/** A time server started by this module; disposing it also removes its directory. */
+export interface TimePeer extends Peer {
   port: number;
-  proc: Deno.ChildProcess;
-  /** Stops it (SIGTERM, then waits) and removes its directory. */
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-function stopper(proc: Deno.ChildProcess, dir: string): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () =>
-    done ??= (async () => {
-      try {
-        proc.kill("SIGTERM");
-      } catch { /* already exited */ }
-      await proc.status;
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    })();
 }
 
 /** Whether an NTP server answers on `port` within `ms`. */
@@ -62,7 +48,7 @@ async function ntpAnswers(port: number, ms: number): Promise<boolean> {
  * await runSockit(["time-fetch", "--protocol", "ntp", `127.0.0.1:${chrony.port}`]);
  * ```
  */
-export async function startChronyd(options: { port?: number } = {}): Promise<Peer> {
+export async function startChronyd(options: { port?: number } = {}): Promise<TimePeer> {
   const dir = await Deno.makeTempDir({ prefix: "sockit-chrony-" });
   const port = options.port ?? freePort("udp");
   const conf = `${dir}/chrony.conf`;
@@ -79,30 +65,15 @@ export async function startChronyd(options: { port?: number } = {}): Promise<Pee
       "",
     ].join("\n"),
   );
-  const proc = new Deno.Command("chronyd", {
-    args: ["-d", "-x", "-u", "root", "-f", conf],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const stop = stopper(proc, dir);
+  const peer = spawnPeer("chronyd", ["-d", "-x", "-u", "root", "-f", conf], {
+    cleanup: () => removeDir(dir),
+  });
   // Bound to about 5 s: each probe waits for an answer, not for time to pass.
   for (let probe = 0; probe < 50; probe++) {
-    if (await ntpAnswers(port, 100)) return { port, proc, [Symbol.asyncDispose]: stop };
+    if (await ntpAnswers(port, 100)) return { ...peer, port };
   }
-  await stop();
+  await peer[Symbol.asyncDispose]();
   throw new Error(`chronyd did not answer NTP on ${LOOPBACK}:${port} within 5 s`);
-}
-
-/** Whether a TCP server accepts on `port` (the probe connection is closed at once). */
-async function accepts(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: LOOPBACK, port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -119,7 +90,7 @@ async function accepts(port: number): Promise<boolean> {
  * const conn = await Deno.connect({ hostname: "127.0.0.1", port: inetd.port });
  * ```
  */
-export async function startXinetdDaytime(): Promise<Peer> {
+export async function startXinetdDaytime(): Promise<TimePeer> {
   const dir = await Deno.makeTempDir({ prefix: "sockit-xinetd-" });
   const port = freePort("tcp");
   const conf = `${dir}/xinetd.conf`;
@@ -147,18 +118,18 @@ service daytime
 }
 `,
   );
-  const proc = new Deno.Command("xinetd", {
-    args: ["-dontfork", "-pidfile", `${dir}/xinetd.pid`, "-f", conf],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const stop = stopper(proc, dir);
-  for (let probe = 0; probe < 100; probe++) {
-    if (await accepts(port)) return { port, proc, [Symbol.asyncDispose]: stop };
-    // Nothing to wait on but the port opening: a bounded pause between probes.
-    await new Promise((r) => setTimeout(r, 50));
+  const peer = spawnPeer("xinetd", ["-dontfork", "-pidfile", `${dir}/xinetd.pid`, "-f", conf], {
+    cleanup: () => removeDir(dir),
+  });
+  try {
+    await waitUntilAccepting(port, peer, 5000);
+  } catch (err) {
+    await peer[Symbol.asyncDispose]();
+    throw new Error(`xinetd did not accept on ${LOOPBACK}:${port}: ${(err as Error).message}`);
   }
-  await stop();
-  throw new Error(`xinetd did not accept on ${LOOPBACK}:${port} within 5 s`);
+  return { ...peer, port };
+}
+
+function removeDir(dir: string): Promise<void> {
+  return Deno.remove(dir, { recursive: true }).catch(() => {});
 }
