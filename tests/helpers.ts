@@ -216,12 +216,23 @@ export async function runSockit(
   options: { stdin?: string | Uint8Array; env?: Record<string, string> } = {},
 ): Promise<SockitResult> {
   const { cmd, args: full } = sockitCommand(args);
+  const { code, stdout, stderr } = await runToEnd(cmd, full, options);
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** Runs a program with `stdin` written to it and closed, and collects its output. */
+async function runToEnd(
+  cmd: string,
+  args: string[],
+  options: { stdin?: string | Uint8Array; env?: Record<string, string>; signal?: AbortSignal },
+): Promise<Deno.CommandOutput> {
   const proc = new Deno.Command(cmd, {
-    args: full,
+    args,
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
     env: options.env,
+    signal: options.signal,
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = proc.stdin.getWriter();
@@ -230,8 +241,7 @@ export async function runSockit(
     );
     await writer.close();
   }
-  const { code, stdout, stderr } = await proc.output();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  return await proc.output();
 }
 
 const toolCache = new Map<string, boolean>();
@@ -344,21 +354,10 @@ export async function runTool(
   args: string[],
   options: { stdin?: string | Uint8Array; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
-  const proc = new Deno.Command(cmd, {
-    args,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
+  const { code, stdout, stderr } = await runToEnd(cmd, args, {
+    stdin: options.stdin,
     signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = proc.stdin.getWriter();
-    await writer.write(
-      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
-    );
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await proc.output();
+  });
   return { code, stdout, stderr: decoder.decode(stderr) };
 }
 
