@@ -66,8 +66,8 @@ export class Outbox {
       this.#options.onOverflow();
       return false;
     }
-    this.#queue.push(bytes);
-    if (this.#writing === undefined) this.#writeQueued();
+    if (this.#writing === undefined) this.#write(bytes); // idle: straight out, no queue
+    else this.#queue.push(bytes);
     return true;
   }
 
@@ -85,11 +85,12 @@ export class Outbox {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue = [];
+    this.#queue.length = 0;
     this.#wake();
   }
 
   #wake(): void {
+    if (this.#drained.length === 0) return;
     const waiting = this.#drained;
     this.#drained = [];
     for (const resolve of waiting) resolve();
@@ -110,7 +111,12 @@ export class Outbox {
       size += queue[take++].length;
     }
     const chunk = take === 1 ? queue[0] : concat(queue, take);
-    this.#queue = take === queue.length ? [] : queue.slice(take);
+    if (take === queue.length) queue.length = 0;
+    else this.#queue = queue.slice(take);
+    this.#write(chunk);
+  }
+
+  #write(chunk: Uint8Array): void {
     this.#writing = chunk;
     this.#written = 0;
     this.#conn.write(chunk).then(this.#onWrite, this.#onError);
