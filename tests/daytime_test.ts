@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { parseDaytime } from "../lib/daytime_format.ts";
+import { DAYTIME_FORMATS } from "../lib/daytime_format.ts";
+import { assertNow, startDaytimeServers } from "./daytime_servers.ts";
 import { fromRfc868 } from "../lib/time.ts";
 import { readAll, runSockit, startSockit, within } from "./helpers.ts";
 
@@ -34,28 +35,12 @@ async function askUdp(port: number, payload = new Uint8Array([0x0a])): Promise<U
   }
 }
 
-/** Asserts that `text` is a daytime answer naming a time within 2 s of now. */
-function assertNow(text: string, format: string): void {
-  const reading = parseDaytime(text);
-  assert.ok(reading, `${JSON.stringify(text)} is not a time`);
-  assert.equal(reading.format, format);
-  const off = reading.timeMs - Date.now();
-  assert.ok(Math.abs(off) < 2000, `${JSON.stringify(text)} is ${off} ms off`);
-}
-
 Deno.test("daytime: every format over TCP is one line naming the current second, then EOF", async () => {
-  const formats = ["rfc867", "nist", "iso", "rfc2822", "unix"];
-  const servers = await Promise.all(
-    formats.map((f) => startSockit(["daytime", "--port", "0", "--format", f, "--quiet"])),
-  );
-  try {
-    for (const [i, format] of formats.entries()) {
-      const text = await readLine(servers[i].port);
-      assert.match(text, format === "nist" ? /^\n[^\n]+\n$/ : /^[^\r\n]+\r\n$/, format);
-      assertNow(text, format);
-    }
-  } finally {
-    await Promise.all(servers.map((s) => s[Symbol.asyncDispose]()));
+  await using daytime = await startDaytimeServers("tcp");
+  for (const [i, format] of DAYTIME_FORMATS.entries()) {
+    const text = await readLine(daytime.servers[i].port);
+    assert.match(text, format === "nist" ? /^\n[^\n]+\n$/ : /^[^\r\n]+\r\n$/, format);
+    assertNow(text, format);
   }
 });
 

@@ -8,22 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import { parseDaytime } from "../lib/daytime_format.ts";
+import { DAYTIME_FORMATS } from "../lib/daytime_format.ts";
+import { assertNow, startDaytimeServers } from "./daytime_servers.ts";
 import { missing, runSockit, runTool, startSockit } from "./helpers.ts";
 import { startChronyd, startXinetdDaytime } from "./time_peers.ts";
 
 const LOOPBACK = "127.0.0.1";
 const td = new TextDecoder();
-const FORMATS = ["rfc867", "nist", "iso", "rfc2822", "unix"];
-
-/** Asserts that `text` names a time within 2 s of now, in `format` when given. */
-function assertNow(text: string, format?: string): void {
-  const reading = parseDaytime(text);
-  assert.ok(reading, `${JSON.stringify(text)} is not a time`);
-  if (format) assert.equal(reading.format, format);
-  const off = reading.timeMs - Date.now();
-  assert.ok(Math.abs(off) < 2000, `${JSON.stringify(text)} is ${off} ms off`);
-}
 
 /** The `--json` answers of a time-fetch run. */
 function answers(stdout: string): Record<string, unknown>[] {
@@ -52,28 +43,18 @@ Deno.test({
   name: "interop: nc reads every daytime format; socat reads one over UDP",
   ignore: missing("nc", "socat"),
   async fn() {
-    const servers = await Promise.all(
-      FORMATS.map((f) =>
-        startSockit(
-          ["daytime", "--port", "0", "--transport", "both", "--format", f, "--quiet"],
-          { transports: 2 },
-        )
-      ),
-    );
-    try {
-      for (const [i, format] of FORMATS.entries()) {
-        const { code, stdout } = await runTool("nc", [LOOPBACK, String(servers[i].port)]);
-        assert.equal(code, 0, `nc for ${format}`);
-        assertNow(td.decode(stdout), format);
-      }
-      const udp = await runTool("socat", ["-T", "2", "-", `UDP:${LOOPBACK}:${servers[1].port}`], {
-        stdin: "\n",
-      });
-      assert.equal(udp.code, 0, udp.stderr);
-      assertNow(td.decode(udp.stdout), "nist");
-    } finally {
-      await Promise.all(servers.map((s) => s[Symbol.asyncDispose]()));
+    await using daytime = await startDaytimeServers("both");
+    for (const [i, format] of DAYTIME_FORMATS.entries()) {
+      const { code, stdout } = await runTool("nc", [LOOPBACK, String(daytime.servers[i].port)]);
+      assert.equal(code, 0, `nc for ${format}`);
+      assertNow(td.decode(stdout), format);
     }
+    const nist = daytime.servers[DAYTIME_FORMATS.indexOf("nist")];
+    const udp = await runTool("socat", ["-T", "2", "-", `UDP:${LOOPBACK}:${nist.port}`], {
+      stdin: "\n",
+    });
+    assert.equal(udp.code, 0, udp.stderr);
+    assertNow(td.decode(udp.stdout), "nist");
   },
 });
 
@@ -102,32 +83,24 @@ Deno.test({
 });
 
 Deno.test("interop: time-fetch reads sockit's own daytime server in every format, TCP and UDP, |offset| < 1.5 s", async () => {
-  const servers = await Promise.all(
-    FORMATS.map((f) =>
-      startSockit(
-        ["daytime", "--port", "0", "--transport", "both", "--format", f, "--quiet"],
-        { transports: 2 },
-      )
-    ),
-  );
-  try {
-    const addresses = servers.map((s) => `${LOOPBACK}:${s.port}`);
-    for (const udp of [false, true]) {
-      // All five asked at once, in one process.
-      const { code, stdout, stderr } = await runSockit(
-        ["time-fetch", ...addresses, ...(udp ? ["--udp"] : []), "--json"],
-      );
-      assert.equal(code, 0, stderr);
-      const got = answers(stdout);
-      assert.deepEqual(got.map((a) => (a.daytime as Record<string, unknown>).format), FORMATS);
-      for (const a of got) {
-        assert.equal(a.transport, udp ? "udp" : "tcp");
-        assert.ok(Math.abs(a.offsetMs as number) < 1500, `${JSON.stringify(a)}`);
-      }
-      assert.equal(got.filter((a) => a.best).length, 1, "one best answer is marked");
+  await using daytime = await startDaytimeServers("both");
+  const addresses = daytime.servers.map((s) => `${LOOPBACK}:${s.port}`);
+  for (const udp of [false, true]) {
+    // All five asked at once, in one process.
+    const { code, stdout, stderr } = await runSockit(
+      ["time-fetch", ...addresses, ...(udp ? ["--udp"] : []), "--json"],
+    );
+    assert.equal(code, 0, stderr);
+    const got = answers(stdout);
+    assert.deepEqual(
+      got.map((a) => (a.daytime as Record<string, unknown>).format),
+      DAYTIME_FORMATS,
+    );
+    for (const a of got) {
+      assert.equal(a.transport, udp ? "udp" : "tcp");
+      assert.ok(Math.abs(a.offsetMs as number) < 1500, `${JSON.stringify(a)}`);
     }
-  } finally {
-    await Promise.all(servers.map((s) => s[Symbol.asyncDispose]()));
+    assert.equal(got.filter((a) => a.best).length, 1, "one best answer is marked");
   }
 });
 
