@@ -28,7 +28,7 @@
  * @module
  */
 
-import { sockitCommand } from "../tests/helpers.ts";
+import { freePort, sockitCommand } from "../tests/helpers.ts";
 
 const HOST = "127.0.0.1";
 const SIZES = Deno.env.get("CHAT_BENCH_SIZES")?.split(",").map(Number) ?? [100, 500];
@@ -173,9 +173,7 @@ async function startNode(): Promise<Server> {
 }
 
 async function startNcat(): Promise<Server> {
-  const probe = Deno.listen({ hostname: HOST, port: 0 });
-  const port = probe.addr.port;
-  probe.close();
+  const port = freePort();
   const proc = new Deno.Command("ncat", {
     // ncat caps connections at 100 by default, and exits when the first client leaves
     // unless kept open. -v for its "Listening on" line: a probe connection would not do,
