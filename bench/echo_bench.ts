@@ -17,7 +17,17 @@
  * @module
  */
 
-import { sockitCommand } from "../tests/helpers.ts";
+import { formatCount } from "../lib/numbers.ts";
+import {
+  type BenchServer,
+  clockTicks,
+  measureRate,
+  printTable,
+  ratio,
+  runGenerator,
+  startServer,
+  startSockitServer,
+} from "./harness.ts";
 
 /** Seconds of load on a fresh set of connections before measuring (JIT, buffers). */
 const WARMUP_S = 0.3;
@@ -54,35 +64,14 @@ interface Sample {
 
 // ---------------------------------------------------------------- load generator
 
-/** CPU seconds (user + system, all threads) process `pid` has used so far, on Linux. */
-function cpuSeconds(pid: number, ticksPerSecond: number): number | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // After the command name, which is in parentheses and may hold spaces, fields are
-    // numbered from 3 (state): utime is field 14, stime field 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-  } catch {
-    return undefined; // not Linux
-  }
-}
-
 /** Warms up, then measures `work()` (a running total) and the server's CPU time. */
 async function measure(work: () => number, target: Target, ticks: number): Promise<Sample> {
-  await delay(WARMUP_S * 1000);
-  const fromWork = work();
-  const fromCpu = cpuSeconds(target.pid, ticks);
-  const began = performance.now();
-  await delay(MEASURE_S * 1000);
-  const done = work() - fromWork;
-  const toCpu = cpuSeconds(target.pid, ticks);
-  const elapsed = (performance.now() - began) / 1000;
-  const cpu = toCpu !== undefined && fromCpu !== undefined ? toCpu - fromCpu : 0;
-  return {
-    name: target.name,
-    rate: done / elapsed,
-    ...(cpu > 0 ? { perCpuSecond: done / cpu } : {}),
-  };
+  const rate = await measureRate(work, {
+    warmupMs: WARMUP_S * 1000,
+    measureMs: MEASURE_S * 1000,
+    cpu: { pid: target.pid, ticksPerSecond: ticks },
+  });
+  return { name: target.name, ...rate };
 }
 
 /** Round trips: `conns` connections, each writing 64 bytes and awaiting them back. */
@@ -165,53 +154,7 @@ async function generate(plan: LoadPlan): Promise<Sample[]> {
   return samples;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 // ---------------------------------------------------------------- servers
-
-/** A running server under test. */
-interface Peer extends Target {
-  stop(): Promise<void>;
-}
-
-/** Reads the first stdout line of a child process (its port announcement). */
-async function firstLine(stdout: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const deadline = AbortSignal.timeout(20_000);
-  while (!text.includes("\n")) {
-    if (deadline.aborted) throw new Error(`no port announced; got ${JSON.stringify(text)}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before announcing its port: ${text}`);
-    text += value;
-  }
-  // Keep draining so the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })().catch(() => {});
-  return text.slice(0, text.indexOf("\n"));
-}
-
-function stopper(proc: Deno.ChildProcess): () => Promise<void> {
-  return async () => {
-    try {
-      proc.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await proc.status;
-  };
-}
-
-async function startSockitEcho(): Promise<Peer> {
-  const { cmd, args } = sockitCommand(["echo", "--port", "0", "--quiet"]);
-  const proc = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null", stdin: "null" })
-    .spawn();
-  const line = await firstLine(proc.stdout);
-  const m = /:(\d+)$/.exec(line);
-  if (!m) throw new Error(`unexpected first line from sockit: ${line}`);
-  return { name: "sockit", port: Number(m[1]), pid: proc.pid, stop: stopper(proc) };
-}
 
 /**
  * The Node peer: the idiomatic minimal echo server, `s.pipe(s)` (backpressure included).
@@ -253,28 +196,6 @@ for await (const conn of listener) {
 }
 `;
 
-async function startDenoEcho(): Promise<Peer> {
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: ["eval", DENO_ECHO],
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  const port = Number(await firstLine(proc.stdout));
-  return { name: "deno", port, pid: proc.pid, stop: stopper(proc) };
-}
-
-async function startNodeEcho(): Promise<Peer> {
-  const proc = new Deno.Command("node", {
-    args: ["-e", NODE_ECHO],
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  const port = Number(await firstLine(proc.stdout));
-  return { name: "node", port, pid: proc.pid, stop: stopper(proc) };
-}
-
 // ---------------------------------------------------------------- driver
 
 interface Scenario {
@@ -309,33 +230,23 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** The kernel's clock tick, the unit of CPU times in /proc (100 almost everywhere). */
-async function clockTicks(): Promise<number> {
-  try {
-    const { stdout } = await new Deno.Command("getconf", { args: ["CLK_TCK"] }).output();
-    return Number(new TextDecoder().decode(stdout).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
 /** Runs the load generator (this file with `--load`) for one scenario. */
-async function load(plan: LoadPlan): Promise<Sample[]> {
+function load(plan: LoadPlan): Promise<Sample[]> {
   const perRun = WARMUP_S + MEASURE_S + 1;
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+  return runGenerator(import.meta.filename!, ["--load", JSON.stringify(plan)], {
+    timeoutMs: (perRun * ROUNDS * plan.targets.length + 20) * 1000,
     // Deno lets only --allow-all read /proc, where the servers' CPU times are.
-    args: ["run", "--allow-all", import.meta.filename!, "--load", JSON.stringify(plan)],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout((perRun * ROUNDS * plan.targets.length + 20) * 1000),
-  }).output();
-  if (code !== 0) throw new Error(`load generator failed: ${new TextDecoder().decode(stderr)}`);
-  return JSON.parse(new TextDecoder().decode(stdout));
+    permissions: ["--allow-all"],
+  });
 }
 
 async function main(): Promise<void> {
   const ticksPerSecond = await clockTicks();
-  const peers = [await startSockitEcho(), await startDenoEcho(), await startNodeEcho()];
+  const peers: BenchServer[] = [
+    await startSockitServer("sockit", ["echo", "--port", "0", "--quiet"]),
+    await startServer("deno", Deno.execPath(), ["eval", DENO_ECHO]),
+    await startServer("node", "node", ["-e", NODE_ECHO]),
+  ];
   try {
     const nodeVersion = new TextDecoder().decode(
       (await new Deno.Command("node", { args: ["--version"] }).output()).stdout,
@@ -361,6 +272,7 @@ async function main(): Promise<void> {
         scenario.scale;
       const row = (label: string, key: "rate" | "perCpuSecond") => {
         const [s, d, n] = ["sockit", "deno", "node"].map((name) => best(name, key));
+        const fmt = (x: number) => formatCount(Math.round(x));
         return [label, fmt(s), fmt(d), fmt(n), ratio(s, n), ratio(s, d)];
       };
       rows.push(row(scenario.label, "rate"));
@@ -383,24 +295,6 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(peers.map((p) => p.stop()));
   }
-}
-
-function ratio(a: number, b: number): string {
-  return `${(a / b).toFixed(2)}×`;
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
-function printTable(head: string[], rows: string[][]): void {
-  const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
-  console.log(line(head));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows) console.log(line(r));
 }
 
 if (import.meta.main) {

@@ -14,6 +14,7 @@
 
 import { RacePool } from "../commands/race_demo/pool.ts";
 import { formatCount, formatRate } from "../lib/numbers.ts";
+import { median } from "./harness.ts";
 import type { Mode } from "../commands/race_demo/memory.ts";
 
 /** Increments per worker per trial: long enough (tens of ms) to swamp the barrier. */
@@ -28,12 +29,6 @@ interface Figure {
   rate: number;
   /** Median share of increments lost, in percent. */
   lostPercent: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function measure(pool: RacePool, mode: Mode): Promise<Figure> {

@@ -20,8 +20,19 @@
  * @module
  */
 
-import { sockitCommand } from "../tests/helpers.ts";
+import { formatCount } from "../lib/numbers.ts";
+import { hasTool, sockitCommand } from "../tests/helpers.ts";
 import { startChronyd, startXinetdDaytime } from "../tests/time_peers.ts";
+import {
+  type BenchServer,
+  measureRate,
+  median,
+  printTable,
+  ratio,
+  runGenerator,
+  startServer,
+  startSockitServer,
+} from "./harness.ts";
 
 const WARMUP_S = 0.3;
 const MEASURE_S = 1;
@@ -36,15 +47,14 @@ const PROCESS_RUNS = 7;
 
 /**
  * Opens connections to `port`, `concurrency` at a time, each read to EOF and closed;
- * counts the completed ones during the measurement window.
+ * measures how fast they complete after a warm-up.
  */
 async function connections(
   port: number,
   concurrency: number,
 ): Promise<{ rate: number; failed: number }> {
-  let counting = false;
   let stop = false;
-  let count = 0;
+  let completed = 0;
   let opened = 0;
   let failed = 0;
   const buf = new Uint8Array(256);
@@ -70,67 +80,20 @@ async function connections(
         conn.close();
       }
       if (bytes === 0) failed++;
-      else if (counting) count++;
+      else completed++;
     }
   };
   const workers = Array.from({ length: concurrency }, worker);
-  await delay(WARMUP_S * 1000);
-  counting = true;
-  const began = performance.now();
-  await delay(MEASURE_S * 1000);
-  counting = false;
-  const elapsed = (performance.now() - began) / 1000;
+  const { rate } = await measureRate(() => completed, {
+    warmupMs: WARMUP_S * 1000,
+    measureMs: MEASURE_S * 1000,
+  });
   stop = true;
   await Promise.all(workers);
-  return { rate: count / elapsed, failed };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return { rate, failed };
 }
 
 // ---------------------------------------------------------------- servers
-
-interface Server {
-  name: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function firstLine(stdout: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const deadline = AbortSignal.timeout(20_000);
-  while (!text.includes("\n")) {
-    if (deadline.aborted) throw new Error(`no port announced; got ${JSON.stringify(text)}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before announcing its port: ${text}`);
-    text += value;
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* keep the pipe drained */ }
-  })().catch(() => {});
-  return text.slice(0, text.indexOf("\n"));
-}
-
-async function startSockitDaytime(name: string, extra: string[]): Promise<Server> {
-  const { cmd, args } = sockitCommand(["daytime", "--port", "0", ...extra]);
-  const proc = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null", stdin: "null" })
-    .spawn();
-  const line = await firstLine(proc.stdout);
-  const m = /:(\d+)$/.exec(line);
-  if (!m) throw new Error(`unexpected first line from sockit: ${line}`);
-  return {
-    name,
-    port: Number(m[1]),
-    async stop() {
-      try {
-        proc.kill("SIGTERM");
-      } catch { /* gone */ }
-      await proc.status;
-    },
-  };
-}
 
 /** The reference: the least a Deno daytime server can do per connection. */
 async function bareServer(): Promise<never> {
@@ -152,42 +115,10 @@ async function bareServer(): Promise<never> {
   }
 }
 
-async function startBare(): Promise<Server> {
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", import.meta.filename!, "--bare"],
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  const line = await firstLine(proc.stdout);
-  return {
-    name: "bare Deno loop (reference)",
-    port: Number(/:(\d+)$/.exec(line)![1]),
-    async stop() {
-      try {
-        proc.kill("SIGTERM");
-      } catch { /* gone */ }
-      await proc.status;
-    },
-  };
-}
-
-async function load(port: number, concurrency: number): Promise<{ rate: number; failed: number }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      import.meta.filename!,
-      "--load",
-      String(port),
-      String(concurrency),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout((WARMUP_S + MEASURE_S) * 1000 + 20_000),
-  }).output();
-  if (code !== 0) throw new Error(`load generator failed: ${new TextDecoder().decode(stderr)}`);
-  return JSON.parse(new TextDecoder().decode(stdout));
+function load(port: number, concurrency: number): Promise<{ rate: number; failed: number }> {
+  return runGenerator(import.meta.filename!, ["--load", String(port), String(concurrency)], {
+    timeoutMs: (WARMUP_S + MEASURE_S) * 1000 + 20_000,
+  });
 }
 
 // ---------------------------------------------------------------- whole-process time
@@ -210,17 +141,7 @@ async function processTime(cmd: string, args: string[], runs: number): Promise<n
       );
     }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
-function hasTool(name: string): boolean {
-  return new Deno.Command("sh", {
-    args: ["-c", `command -v ${name}`],
-    stdout: "null",
-    stderr: "null",
-  })
-    .outputSync().success;
+  return median(times);
 }
 
 function port123Free(): boolean {
@@ -239,10 +160,15 @@ async function daytimeRates(): Promise<void> {
     console.log("skip: xinetd not installed (.ci/run installs it); no inetd baseline");
     return;
   }
-  const servers = [
-    await startSockitDaytime("sockit --quiet", ["--quiet"]),
-    await startSockitDaytime("sockit, logs to /dev/null", []),
-    await startBare(),
+  const servers: Pick<BenchServer, "name" | "port" | "stop">[] = [
+    await startSockitServer("sockit --quiet", ["daytime", "--port", "0", "--quiet"]),
+    await startSockitServer("sockit, logs to /dev/null", ["daytime", "--port", "0"]),
+    await startServer("bare Deno loop (reference)", Deno.execPath(), [
+      "run",
+      "--allow-net",
+      import.meta.filename!,
+      "--bare",
+    ]),
   ];
   const inetd = await startXinetdDaytime();
   servers.push({
@@ -274,8 +200,8 @@ async function daytimeRates(): Promise<void> {
         rows.push([
           `${concurrency} at a time`,
           server.name,
-          Math.round(rate).toLocaleString("en-US"),
-          `${(rate / base).toFixed(2)}×`,
+          formatCount(Math.round(rate)),
+          ratio(rate, base),
         ]);
       }
       if (best.get("sockit --quiet")! < base) goal = false;
@@ -283,7 +209,7 @@ async function daytimeRates(): Promise<void> {
         console.log(`note: ${failed} connections failed at concurrency ${concurrency}`);
       }
     }
-    printTable(["load", "server", "conn/s", "vs xinetd"], rows);
+    printTable(["load", "server", "conn/s", "vs xinetd"], rows, 2);
     console.log(
       `goal: sockit --quiet ≥ 1.0× xinetd's built-in daytime — ${goal ? "met" : "NOT met"}`,
     );
@@ -325,19 +251,9 @@ async function ntpProcessTimes(): Promise<void> {
       continue;
     }
     const ms = await processTime(cmd, args, PROCESS_RUNS);
-    rows.push([label, ms.toFixed(1), `${(ms / sockitMs).toFixed(2)}×`]);
+    rows.push([label, ms.toFixed(1), ratio(ms, sockitMs)]);
   }
-  printTable(["command", "ms", "vs sockit"], rows);
-}
-
-function printTable(head: string[], rows: string[][]): void {
-  const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
-  console.log(line(head));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows) console.log(line(r));
+  printTable(["command", "ms", "vs sockit"], rows, 1);
 }
 
 if (import.meta.main) {
