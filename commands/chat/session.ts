@@ -56,6 +56,9 @@ export const MIN_READ_BUFFER = 16 * 1024;
 /** The largest read buffer of a connection. */
 export const MAX_READ_BUFFER = 256 * 1024;
 
+/** Longest a lingering close waits for the client to close after our FIN. */
+export const LINGER_MS = 500;
+
 /**
  * Serves one chat connection. Create it when the runtime hands over a connection,
  * then `await session.run()`.
@@ -79,6 +82,9 @@ export class Session implements Member {
   /** Input is no longer handled (quit, error, dropped, shutting down). */
   #ending = false;
   #ended = false;
+  /** The read loop is running (and so can drain input during a lingering close). */
+  #reading = false;
+  #linger: ReturnType<typeof setTimeout> | undefined;
   #closed: Promise<void>;
   #markClosed!: () => void;
 
@@ -106,8 +112,9 @@ export class Session implements Member {
     const c = this.#c;
     let buf = new Uint8Array(MIN_READ_BUFFER);
     const onFrame = (frame: Uint8Array) => this.#frame(frame);
+    this.#reading = true;
     try {
-      while (!this.#ending) {
+      for (;;) {
         let n: number | null;
         try {
           n = await c.conn.read(buf);
@@ -116,13 +123,14 @@ export class Session implements Member {
           throw err;
         }
         if (n === null) {
-          this.#endOfInput(onFrame);
+          if (!this.#ending) this.#endOfInput(onFrame);
           break;
         }
         c.touch();
         c.bytesIn += n;
         const chunk = buf.subarray(0, n);
         c.trace?.("read", chunk);
+        if (this.#ending) continue; // a lingering close drains what still comes: see end()
         if (!this.dialect) this.#speak(chunk[0] === 0 ? "framed" : "line");
         if (this.dialect === "line") this.#plain.prepare(chunk);
         try {
@@ -132,7 +140,8 @@ export class Session implements Member {
           if (!(err instanceof FrameError)) throw err;
           this.#room.error(this, { code: "bad_frame", message: err.message });
           this.#room.leave(this, "error");
-          break;
+          this.end({ flush: true });
+          continue;
         }
         // Frames were views into `buf` and are all handled: it may be replaced now.
         if (n === buf.length && n < MAX_READ_BUFFER) buf = new Uint8Array(n * 2);
@@ -141,8 +150,12 @@ export class Session implements Member {
         }
       }
     } finally {
+      this.#reading = false;
       this.#room.leave(this, "disconnect"); // no-op when already gone for another reason
       this.end({ flush: true });
+      // Input is over (EOF, reset, or the runtime closed the socket): nothing is left to
+      // drain, so a lingering close need not wait out its timer.
+      if (this.#linger !== undefined) this.#close();
     }
     await this.#closed;
   }
@@ -155,20 +168,36 @@ export class Session implements Member {
     this.#ending = true;
     if (this.#ended) return;
     this.#ended = true;
-    const close = () => {
-      this.outbox.close();
-      this.#c.close();
-      this.#markClosed();
-    };
-    if (options.flush && this.outbox.queued > 0 && !this.outbox.closed) {
-      const timer = setTimeout(close, this.#settings.flushGrace);
-      this.outbox.flushed().then(() => {
-        clearTimeout(timer);
-        close();
-      });
-    } else {
-      close();
+    if (!options.flush || this.outbox.closed) return this.#close();
+    const timer = setTimeout(() => this.#close(), this.#settings.flushGrace);
+    this.outbox.flushed().then(() => {
+      clearTimeout(timer);
+      this.#lingeringClose();
+    });
+  }
+
+  /**
+   * Closes after the last queued byte without losing it. Closing a socket that still
+   * holds unread input makes the kernel send RST instead of FIN, and an RST can destroy
+   * the goodbye (error, shutdown notice) before the client reads it. So: FIN first, then
+   * the read loop discards whatever the client still sends until it closes too, or
+   * {@linkcode LINGER_MS} pass.
+   */
+  #lingeringClose(): void {
+    if (!this.#reading) return this.#close();
+    try {
+      this.#c.conn.closeWrite().catch(() => this.#close());
+    } catch {
+      return this.#close();
     }
+    this.#linger = setTimeout(() => this.#close(), LINGER_MS);
+  }
+
+  #close(): void {
+    clearTimeout(this.#linger);
+    this.outbox.close();
+    this.#c.close();
+    this.#markClosed();
   }
 
   /** The idle timeout ran out: tell the client, announce it, close. */
