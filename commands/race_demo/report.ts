@@ -12,13 +12,12 @@ import type { Paint } from "../../lib/output.ts";
 import type { Mode } from "./memory.ts";
 import type { TraceStep } from "./trace.ts";
 
-/** One trial of one mode: the numbers of a table row (and of a `trial` JSON event). */
-export interface TrialResult {
+/** What a trial's row and a mode's summary row both show. */
+export interface Counts {
   mode: Mode;
-  trial: number;
   workers: number;
   iterations: number;
-  /** `workers × iterations`: what the counter would be if no update were lost. */
+  /** `workers × iterations` (per trial): what the counter would be if no update were lost. */
   expected: number;
   actual: number;
   lost: number;
@@ -29,19 +28,17 @@ export interface TrialResult {
   incrementsPerSecond: number;
 }
 
-/** A mode's trials added up: a summary row (and a `summary` JSON event). */
-export interface ModeSummary {
-  mode: Mode;
+/** One trial of one mode: the numbers of a table row (and of a `trial` JSON event). */
+export interface TrialResult extends Counts {
+  trial: number;
+}
+
+/**
+ * A mode's trials added up: a summary row (and a `summary` JSON event); its `timeMs`
+ * is the trials' times added up.
+ */
+export interface ModeSummary extends Counts {
   trials: number;
-  workers: number;
-  iterations: number;
-  expected: number;
-  actual: number;
-  lost: number;
-  lostPercent: number;
-  /** The trials' times added up. */
-  timeMs: number;
-  incrementsPerSecond: number;
   /** Trials that lost at least one update. */
   trialsWithLoss: number;
 }
