@@ -10,7 +10,7 @@ import { firstDifference, rttSummary } from "../commands/echo/client.ts";
 import { echo } from "../commands/echo/mod.ts";
 import { runCli } from "../lib/cli.ts";
 import { ResolveError } from "../lib/errors.ts";
-import type { Io, StopSignal } from "../lib/io.ts";
+import type { Io } from "../lib/io.ts";
 import { fakeTcpServer, fakeUdpServer, replying } from "./fake_servers.ts";
 import { type FakeIo, fakeIo, refusedPort } from "./helpers.ts";
 
@@ -183,13 +183,7 @@ Deno.test("echo client: a server that accepts and never answers → exit 5", asy
 
 Deno.test("echo client: a stop signal between probes → exit 130 with a summary", async () => {
   await using server = fakeTcpServer(replying((bytes) => bytes));
-  let stop: ((signal: StopSignal) => void) | undefined;
-  const io = fakeIo({
-    onSignal(listener) {
-      stop = listener;
-      return () => void (stop = undefined);
-    },
-  });
+  const io = fakeIo();
   // Signal as soon as the first probe's line is printed; the 1 h interval would
   // otherwise keep the test waiting, so the signal must cut the pause short.
   const write = io.stdout.write;
@@ -197,7 +191,7 @@ Deno.test("echo client: a stop signal between probes → exit 130 with a summary
     isTerminal: false,
     write(text: string) {
       write(text);
-      if (/seq=1 /.test(text)) stop?.("SIGINT");
+      if (/seq=1 /.test(text)) io.signal("SIGINT");
     },
   } satisfies Io["stdout"];
   const { code, stdout } = await runEcho(
@@ -212,7 +206,7 @@ Deno.test("echo client: a stop signal between probes → exit 130 with a summary
   assert.equal(code, 130, io.stderrText());
   // Probes never sent because of the signal are not lost (like ping).
   assert.match(stdout, /1 sent, 1 received, 0 mismatched, 0% loss/);
-  assert.equal(stop, undefined, "unsubscribed");
+  assert.equal(io.subscribed(), 0, "unsubscribed");
 });
 
 // --- pure parts --------------------------------------------------------------------
@@ -306,14 +300,9 @@ Deno.test("echo client --udp: a resolver that never answers is cut off by --time
 });
 
 Deno.test("echo client: a stop signal while resolving → exit 130, not a timeout", async () => {
-  let stop: ((signal: StopSignal) => void) | undefined;
   const io = fakeIo({
-    onSignal(listener) {
-      stop = listener;
-      return () => void (stop = undefined);
-    },
     resolve() {
-      queueMicrotask(() => stop?.("SIGINT")); // the user presses Ctrl-C while it resolves
+      queueMicrotask(() => io.signal("SIGINT")); // the user presses Ctrl-C while it resolves
       return new Promise<string[]>(() => {});
     },
   });

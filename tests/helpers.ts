@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import config from "../deno.json" with { type: "json" };
 import { isIPLiteral } from "../lib/address.ts";
 import { ResolveError } from "../lib/errors.ts";
-import type { Io } from "../lib/io.ts";
+import type { Io, StopSignal } from "../lib/io.ts";
 
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -367,13 +367,17 @@ export interface FakeIo extends Io {
   stdoutText(): string;
   /** Everything written to stderr so far. */
   stderrText(): string;
+  /** Delivers a stop signal to whoever subscribed with `onSignal`, as Ctrl-C would. */
+  signal(name?: StopSignal): void;
+  /** How many `onSignal` subscriptions are open (0 once a command cleaned up). */
+  subscribed(): number;
 }
 
 /**
- * A fake world for in-process command tests: output captured, stdin empty, no
- * signals, the real clock, and a resolver that knows only IP literals and
- * `localhost` — so "host not found" is tested without asking any name server.
- * Override any part.
+ * A fake world for in-process command tests: output captured, stdin empty, stop
+ * signals only when the test sends one with `signal()`, the real clock, and a resolver
+ * that knows only IP literals and `localhost` — so "host not found" is tested without
+ * asking any name server. Override any part.
  *
  * @example
  * ```ts
@@ -384,6 +388,7 @@ export interface FakeIo extends Io {
 export function fakeIo(overrides: Partial<Io> = {}): FakeIo {
   let out = "";
   let err = "";
+  const listeners = new Set<(signal: StopSignal) => void>();
   return {
     stdout: { write: (t) => void (out += t), isTerminal: false },
     stderr: { write: (t) => void (err += t), isTerminal: false },
@@ -395,11 +400,18 @@ export function fakeIo(overrides: Partial<Io> = {}): FakeIo {
       if (isIPLiteral(host)) return Promise.resolve([host]);
       return Promise.reject(new ResolveError(`resolve ${host}: host not found`));
     },
-    onSignal: () => () => {},
+    onSignal(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     os: Deno.build.os,
     ...overrides,
     stdoutText: () => out,
     stderrText: () => err,
+    signal(name = "SIGINT") {
+      for (const listener of [...listeners]) listener(name);
+    },
+    subscribed: () => listeners.size,
   };
 }
 

@@ -12,7 +12,6 @@ import { daytime } from "../commands/daytime.ts";
 import { timeFetch } from "../commands/time_fetch/mod.ts";
 import { decodeNtp, encodeNtp, type NtpPacket } from "../commands/time_fetch/ntp.ts";
 import { runCli } from "../lib/cli.ts";
-import type { StopSignal } from "../lib/io.ts";
 import { ERA_1_START_MS, toNtp, toRfc868 } from "../lib/time.ts";
 import { fakeTcpServer, fakeUdpServer } from "./fake_servers.ts";
 import { type FakeIo, fakeIo, refusedPort, runSockit } from "./helpers.ts";
@@ -384,14 +383,9 @@ Deno.test("time-fetch over UDP: a resolver that never answers is cut off by --ti
 });
 
 Deno.test("time-fetch over UDP: a stop signal while resolving → exit 130", async () => {
-  let stop: ((signal: StopSignal) => void) | undefined;
   const io = fakeIo({
-    onSignal(listener) {
-      stop = listener;
-      return () => void (stop = undefined);
-    },
     resolve() {
-      queueMicrotask(() => stop?.("SIGINT")); // Ctrl-C while it resolves
+      queueMicrotask(() => io.signal("SIGINT")); // Ctrl-C while it resolves
       return new Promise<string[]>(() => {});
     },
   });
@@ -446,16 +440,10 @@ Deno.test("time-fetch: a closed TCP port is exit 4", async () => {
 
 Deno.test("time-fetch: SIGINT while waiting is exit 130", async () => {
   await using server = fakeUdpServer(() => undefined);
-  let signal: ((s: StopSignal) => void) | undefined;
-  const io = fakeIo({
-    onSignal: (listener) => {
-      signal = listener;
-      return () => signal = undefined;
-    },
-  });
+  const io = fakeIo();
   const run = timeFetchCli(["-p", "ntp", `${LOOPBACK}:${server.port}`, "--timeout", "10s"], io);
   await server.firstRequest; // interrupt once the request is on the wire
-  signal!("SIGINT");
+  io.signal("SIGINT");
   const { code, stderr } = await run;
   assert.equal(code, 130);
   assert.match(stderr, /interrupted/);
