@@ -92,7 +92,14 @@ export function formatAddress(address: Address): string {
     : `${address.host}:${address.port}`;
 }
 
-/** Formats a Deno network address (`{hostname, port}`) like {@linkcode formatAddress}. */
+/**
+ * Formats a Deno network address (`{hostname, port}`) like {@linkcode formatAddress}.
+ *
+ * @example
+ * ```ts
+ * formatNetAddr({ transport: "tcp", hostname: "::1", port: 7 }); // "[::1]:7"
+ * ```
+ */
 export function formatNetAddr(addr: Deno.Addr): string {
   if (addr.transport === "tcp" || addr.transport === "udp") {
     return formatAddress({ host: addr.hostname, port: addr.port });
@@ -100,19 +107,43 @@ export function formatNetAddr(addr: Deno.Addr): string {
   return "path" in addr ? addr.path : String(addr.transport);
 }
 
-/** Whether `host` is an IPv4 literal such as `127.0.0.1`. */
+/**
+ * Whether `host` is an IPv4 literal such as `127.0.0.1`.
+ *
+ * @example
+ * ```ts
+ * isIPv4("127.0.0.1"); // true
+ * isIPv4("localhost"); // false
+ * ```
+ */
 export function isIPv4(host: string): boolean {
   const parts = host.split(".");
   return parts.length === 4 &&
     parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }
 
-/** Whether `host` looks like an IPv6 literal such as `::1` or `fe80::1%eth0`. */
+/**
+ * Whether `host` looks like an IPv6 literal such as `::1` or `fe80::1%eth0`.
+ *
+ * @example
+ * ```ts
+ * isIPv6("fe80::1%eth0"); // true
+ * isIPv6("127.0.0.1"); // false
+ * ```
+ */
 export function isIPv6(host: string): boolean {
   return host.includes(":") && /^[0-9a-fA-F:.]+(%[\w.-]+)?$/.test(host);
 }
 
-/** Whether `host` is an IP literal that needs no name resolution. */
+/**
+ * Whether `host` is an IP literal that needs no name resolution.
+ *
+ * @example
+ * ```ts
+ * isIPLiteral("::1"); // true
+ * isIPLiteral("time.nist.gov"); // false: it needs resolving
+ * ```
+ */
 export function isIPLiteral(host: string): boolean {
   return isIPv4(host) || isIPv6(host);
 }

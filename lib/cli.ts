@@ -19,6 +19,11 @@ export interface CliOptions {
 
 /**
  * The general help: one line per command.
+ *
+ * @example
+ * ```ts
+ * io.stdout.write(mainHelp({ commands, version: "0.1.0" }));
+ * ```
  */
 export function mainHelp(options: CliOptions): string {
   const width = Math.max(...options.commands.map((c) => c.name.length)) + 2;

@@ -330,7 +330,16 @@ const ZONES: Record<string, number> = {
   edt: -240,
 };
 
-/** Minutes east of UTC for a zone as written, or `undefined` when it is not one. */
+/**
+ * Minutes east of UTC for a zone as written, or `undefined` when it is not one.
+ *
+ * @example
+ * ```ts
+ * zoneOffset("EST"); // -300
+ * zoneOffset("+05:30"); // 330
+ * zoneOffset("Mars"); // undefined
+ * ```
+ */
 export function zoneOffset(zone: string): number | undefined {
   const named = ZONES[zone.toLowerCase()];
   if (named !== undefined) return named;

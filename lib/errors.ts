@@ -54,56 +54,112 @@ export class SockitError extends Error {
   }
 }
 
-/** A flag, value or argument the user gave is wrong (exit 2). */
+/**
+ * A flag, value or argument the user gave is wrong (exit 2).
+ *
+ * @example
+ * ```ts
+ * throw new UsageError(`--port: "x" is not a port number`);
+ * ```
+ */
 export class UsageError extends SockitError {
   constructor(message: string, options: SockitErrorOptions = {}) {
     super(message, ExitCode.usage, { hint: "see --help", ...options });
   }
 }
 
-/** A check the user asked for failed: echo mismatch, loss, clock offset (exit 1). */
+/**
+ * A check the user asked for failed: echo mismatch, loss, clock offset (exit 1).
+ *
+ * @example
+ * ```ts
+ * throw new CheckFailedError("the local clock is off by +2.1s, over --max-offset 1s");
+ * ```
+ */
 export class CheckFailedError extends SockitError {
   constructor(message: string, options: SockitErrorOptions = {}) {
     super(message, ExitCode.checkFailed, options);
   }
 }
 
-/** A host name did not resolve (exit 3). */
+/**
+ * A host name did not resolve (exit 3).
+ *
+ * @example
+ * ```ts
+ * throw new ResolveError("resolve nowhere.invalid: host not found");
+ * ```
+ */
 export class ResolveError extends SockitError {
   constructor(message: string, options: SockitErrorOptions = {}) {
     super(message, ExitCode.resolve, options);
   }
 }
 
-/** Connection refused or network unreachable (exit 4). */
+/**
+ * Connection refused or network unreachable (exit 4).
+ *
+ * @example
+ * ```ts
+ * throw new ConnectError("dial tcp 127.0.0.1:7: connection refused");
+ * ```
+ */
 export class ConnectError extends SockitError {
   constructor(message: string, options: SockitErrorOptions = {}) {
     super(message, ExitCode.refused, options);
   }
 }
 
-/** Nothing came back in time (exit 5). */
+/**
+ * Nothing came back in time (exit 5).
+ *
+ * @example
+ * ```ts
+ * throw new TimeoutError("read udp 127.0.0.1:123: no answer within 5s");
+ * ```
+ */
 export class TimeoutError extends SockitError {
   constructor(message: string, options: SockitErrorOptions = {}) {
     super(message, ExitCode.timeout, options);
   }
 }
 
-/** The peer answered something that is not the protocol (exit 6). */
+/**
+ * The peer answered something that is not the protocol (exit 6).
+ *
+ * @example
+ * ```ts
+ * throw new ProtocolError('daytime 127.0.0.1:13: the answer is not a time: "garbage"');
+ * ```
+ */
 export class ProtocolError extends SockitError {
   constructor(message: string, options: SockitErrorOptions = {}) {
     super(message, ExitCode.protocol, options);
   }
 }
 
-/** A server could not listen: address in use or permission denied (exit 7). */
+/**
+ * A server could not listen: address in use or permission denied (exit 7).
+ *
+ * @example
+ * ```ts
+ * throw new ListenError("listen tcp 127.0.0.1:7: address already in use");
+ * ```
+ */
 export class ListenError extends SockitError {
   constructor(message: string, options: SockitErrorOptions = {}) {
     super(message, ExitCode.listen, options);
   }
 }
 
-/** A client command was interrupted by a signal before its work finished (exit 130). */
+/**
+ * A client command was interrupted by a signal before its work finished (exit 130).
+ *
+ * @example
+ * ```ts
+ * if (signal.aborted) throw new InterruptedError();
+ * ```
+ */
 export class InterruptedError extends SockitError {
   constructor(message = "interrupted", options: SockitErrorOptions = {}) {
     super(message, ExitCode.interrupted, options);
@@ -193,7 +249,15 @@ export function netError(err: unknown, at: NetOp): SockitError {
   return new SockitError(`${where}: ${message}`, ExitCode.checkFailed, { cause });
 }
 
-/** Whether `err` is a timeout (Deno's, an aborted signal's, or sockit's own). */
+/**
+ * Whether `err` is a timeout (Deno's, an aborted signal's, or sockit's own).
+ *
+ * @example
+ * ```ts
+ * isTimeout(new DOMException("deadline", "TimeoutError")); // true
+ * isTimeout(new Deno.errors.ConnectionRefused()); // false
+ * ```
+ */
 export function isTimeout(err: unknown): boolean {
   if (err instanceof Deno.errors.TimedOut || err instanceof TimeoutError) return true;
   return err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");

@@ -105,7 +105,14 @@ export function defineFlags<const F extends Flags>(flags: F): F {
   return flags;
 }
 
-/** The name a flag has on the command line: `maxConns` → `max-conns`. */
+/**
+ * The name a flag has on the command line: `maxConns` → `max-conns`.
+ *
+ * @example
+ * ```ts
+ * flagName("maxConns"); // "max-conns"
+ * ```
+ */
 export function flagName(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

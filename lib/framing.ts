@@ -375,14 +375,32 @@ export function decodeLines(options: DecoderOptions = {}): TransformStream<Uint8
   return decoderStream(lineDecoder(options));
 }
 
-/** A stream of bytes to a stream of u32 length-prefixed payloads. */
+/**
+ * A stream of bytes to a stream of u32 length-prefixed payloads.
+ *
+ * @example
+ * ```ts
+ * for await (const frame of conn.readable.pipeThrough(decodeLengthPrefixed({ maxLength: 65536 }))) {
+ *   console.log(JSON.parse(new TextDecoder().decode(frame)));
+ * }
+ * ```
+ */
 export function decodeLengthPrefixed(
   options: DecoderOptions = {},
 ): TransformStream<Uint8Array, Uint8Array> {
   return decoderStream(lengthPrefixDecoder(options));
 }
 
-/** A stream of bytes to a stream of ascii8 payloads. */
+/**
+ * A stream of bytes to a stream of ascii8 payloads.
+ *
+ * @example
+ * ```ts
+ * for await (const message of conn.readable.pipeThrough(decodeAscii8())) {
+ *   console.log(new TextDecoder().decode(message));
+ * }
+ * ```
+ */
 export function decodeAscii8(
   options: DecoderOptions = {},
 ): TransformStream<Uint8Array, Uint8Array> {
@@ -467,19 +485,40 @@ function encoderStream(
   });
 }
 
-/** A stream of payloads to a stream of LF-terminated lines. */
+/**
+ * A stream of payloads to a stream of LF-terminated lines.
+ *
+ * @example
+ * ```ts
+ * ReadableStream.from([new TextEncoder().encode("hi")]).pipeThrough(encodeLines({ crlf: true })); // "hi\r\n"
+ * ```
+ */
 export function encodeLines(
   options: { crlf?: boolean } = {},
 ): TransformStream<Uint8Array, Uint8Array> {
   return encoderStream((p) => lineFrame(p, options));
 }
 
-/** A stream of payloads to a stream of u32 length-prefixed frames. */
+/**
+ * A stream of payloads to a stream of u32 length-prefixed frames.
+ *
+ * @example
+ * ```ts
+ * ReadableStream.from([new TextEncoder().encode("hi")]).pipeThrough(encodeLengthPrefixed()); // 00 00 00 02 68 69
+ * ```
+ */
 export function encodeLengthPrefixed(): TransformStream<Uint8Array, Uint8Array> {
   return encoderStream(lengthPrefixFrame);
 }
 
-/** A stream of payloads to a stream of ascii8 frames. */
+/**
+ * A stream of payloads to a stream of ascii8 frames.
+ *
+ * @example
+ * ```ts
+ * ReadableStream.from([new TextEncoder().encode("hi")]).pipeThrough(encodeAscii8()); // "2       hi"
+ * ```
+ */
 export function encodeAscii8(): TransformStream<Uint8Array, Uint8Array> {
   return encoderStream(ascii8Frame);
 }

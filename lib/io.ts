@@ -92,6 +92,12 @@ function sinkOf(file: typeof Deno.stdout, onClosed: () => void): TextSink {
  * Resolves `host` with the system resolver (getaddrinfo: /etc/hosts, then DNS).
  *
  * @throws {ResolveError} naming the host when it does not resolve.
+ *
+ * @example
+ * ```ts
+ * await systemResolve("127.0.0.1"); // ["127.0.0.1"], without asking a name server
+ * await systemResolve("localhost"); // e.g. ["::1", "127.0.0.1"]
+ * ```
  */
 export async function systemResolve(host: string): Promise<string[]> {
   if (isIPLiteral(host)) return [host];
@@ -107,7 +113,14 @@ export async function systemResolve(host: string): Promise<string[]> {
   }
 }
 
-/** The real world: the process's stdio, environment, clock, resolver and signals. */
+/**
+ * The real world: the process's stdio, environment, clock, resolver and signals.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await runCli(Deno.args, systemIo(), { commands, version: "0.1.0" }));
+ * ```
+ */
 export function systemIo(): Io {
   const os = Deno.build.os;
   return {

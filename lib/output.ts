@@ -64,7 +64,15 @@ export function useColor(
 
 const PALETTE = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
 
-/** Makes a {@linkcode Paint}; with `enabled` false every function returns its input. */
+/**
+ * Makes a {@linkcode Paint}; with `enabled` false every function returns its input.
+ *
+ * @example
+ * ```ts
+ * makePaint(true).red("lost"); // "\x1b[31mlost\x1b[0m"
+ * makePaint(false).red("lost"); // "lost"
+ * ```
+ */
 export function makePaint(enabled: boolean): Paint {
   const sgr = (code: number | string) => (text: string) =>
     enabled ? `\x1b[${code}m${text}\x1b[0m` : text;

@@ -19,7 +19,14 @@ import type { Io } from "./io.ts";
 import type { Fields, Output } from "./output.ts";
 import { createTracer, type Direction, type Tracer } from "./trace.ts";
 
-/** The flags every server command takes besides its transport (SPEC, "Conventions"). */
+/**
+ * The flags every server command takes besides its transport (SPEC, "Conventions").
+ *
+ * @example
+ * ```ts
+ * const flags = defineFlags({ ...serverFlags(7), ...commonFlags });
+ * ```
+ */
 export function serverFlags(defaultPort: number) {
   return defineFlags({
     host: {
@@ -149,7 +156,15 @@ export interface Server {
 /** How long handlers get to finish after a shutdown starts. */
 export const DEFAULT_GRACE_MS = 1000;
 
-/** Errors that mean the peer or the socket went away: a normal end, not a failure. */
+/**
+ * Errors that mean the peer or the socket went away: a normal end, not a failure.
+ *
+ * @example
+ * ```ts
+ * isDisconnect(new Deno.errors.ConnectionReset("reset")); // true: the peer left
+ * isDisconnect(new TypeError("bug")); // false
+ * ```
+ */
 export function isDisconnect(err: unknown): boolean {
   return err instanceof Deno.errors.BadResource ||
     err instanceof Deno.errors.Interrupted ||
@@ -181,7 +196,15 @@ export function udpDropReason(addr: Deno.NetAddr): "low-port" | "broadcast" | un
   return undefined;
 }
 
-/** All-zero stats, to add others to with {@linkcode mergeStats}. */
+/**
+ * All-zero stats, to add others to with {@linkcode mergeStats}.
+ *
+ * @example
+ * ```ts
+ * const total = emptyStats();
+ * for (const stats of fromWorkers) mergeStats(total, stats);
+ * ```
+ */
 export function emptyStats(): ServerStats {
   return {
     connections: 0,
@@ -198,6 +221,11 @@ export function emptyStats(): ServerStats {
 
 /**
  * Adds the numbers of `more` to `into` (workers' stats into the main thread's).
+ *
+ * @example
+ * ```ts
+ * mergeStats(server.stats, workerStats).connections; // both threads' connections
+ * ```
  */
 export function mergeStats(into: ServerStats, more: ServerStats): ServerStats {
   into.connections += more.connections;
@@ -229,6 +257,13 @@ export interface ListenOptions {
  * drives the shutdown (a worker).
  *
  * @throws {SockitError} exit 7 when an address cannot be bound, naming it.
+ *
+ * @example
+ * ```ts
+ * const server = listen({ name: "echo", host: "127.0.0.1", port: 0, transport: "tcp", tcp: echoConnection }, { out });
+ * console.log(server.addrs[0].port);
+ * await server.shutdown();
+ * ```
  */
 export function listen(spec: ServerSpec, options: ListenOptions): Server {
   const { out } = options;
@@ -530,7 +565,14 @@ function listenUdp(host: string, port: number): Deno.DatagramConn {
   }
 }
 
-/** The SPEC's first line(s): where the server listens, one per transport. */
+/**
+ * The SPEC's first line(s): where the server listens, one per transport.
+ *
+ * @example
+ * ```ts
+ * announceListening(out, server.addrs); // listening on tcp 127.0.0.1:40123
+ * ```
+ */
 export function announceListening(out: Output, addrs: readonly Deno.NetAddr[]): void {
   for (const addr of addrs) {
     out.result(
@@ -541,7 +583,15 @@ export function announceListening(out: Output, addrs: readonly Deno.NetAddr[]): 
   }
 }
 
-/** The summary printed when a server stops. */
+/**
+ * The summary printed when a server stops.
+ *
+ * @example
+ * ```ts
+ * summaryLine("echo", stats, 1500).text;
+ * // "echo: stopped after 1.5s; 1 connection, 1 at most at once, 5 bytes in, 5 bytes out"
+ * ```
+ */
 export function summaryLine(
   name: string,
   stats: ServerStats,

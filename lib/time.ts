@@ -111,7 +111,14 @@ export function fromNtp(ts: NtpTimestamp, nearMs?: number): number {
   return fromEraSeconds(ts.seconds, nearMs) + (ts.fraction / ERA_SECONDS) * 1000;
 }
 
-/** Whether an NTP timestamp is all zero, which RFC 4330 uses for "not set". */
+/**
+ * Whether an NTP timestamp is all zero, which RFC 4330 uses for "not set".
+ *
+ * @example
+ * ```ts
+ * isZeroNtp({ seconds: 0, fraction: 0 }); // true: "not set"
+ * ```
+ */
 export function isZeroNtp(ts: NtpTimestamp): boolean {
   return ts.seconds === 0 && ts.fraction === 0;
 }
@@ -128,7 +135,14 @@ export function readNtp(view: DataView, offset: number): NtpTimestamp {
   return { seconds: view.getUint32(offset), fraction: view.getUint32(offset + 4) };
 }
 
-/** Writes `ts` as a big-endian NTP timestamp into 8 bytes at `offset`. */
+/**
+ * Writes `ts` as a big-endian NTP timestamp into 8 bytes at `offset`.
+ *
+ * @example
+ * ```ts
+ * writeNtp(new DataView(packet.buffer), 40, toNtp(Date.now())); // the transmit timestamp
+ * ```
+ */
 export function writeNtp(view: DataView, offset: number, ts: NtpTimestamp): void {
   view.setUint32(offset, ts.seconds);
   view.setUint32(offset + 4, ts.fraction);

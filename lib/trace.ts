@@ -65,7 +65,15 @@ export function traceText(direction: Direction, peer: string, bytes: Uint8Array)
   return bytes.length === 0 ? head : `${head}\n${hexdump(bytes)}`;
 }
 
-/** A {@linkcode Tracer} that writes {@linkcode traceText} entries with `write`. */
+/**
+ * A {@linkcode Tracer} that writes {@linkcode traceText} entries with `write`.
+ *
+ * @example
+ * ```ts
+ * const trace = createTracer((text) => io.stderr.write(text));
+ * trace("read", "127.0.0.1:50123", bytes);
+ * ```
+ */
 export function createTracer(write: (text: string) => void): Tracer {
   return (direction, peer, bytes) => write(traceText(direction, peer, bytes) + "\n");
 }
