@@ -180,6 +180,14 @@ export interface ProbeOptions {
  *
  * @throws {SockitError} exit 3, 4 or 5 when the host does not resolve, the connection
  * is refused, or connecting times out.
+ *
+ * @example
+ * ```ts
+ * const code = await runProbes(
+ *   { to: { host: "127.0.0.1", port: 7 }, count: 4, payload: () => randomBytes(64), interval: 1000, timeout: 5000, udp: false },
+ *   { io, out: createOutput(io) },
+ * );
+ * ```
  */
 export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise<number> {
   const { io, out, trace } = options;

@@ -55,6 +55,14 @@ export interface DemoContext {
  *
  * @returns 0 when the demo ran.
  * @throws {CheckFailedError} when `atomic` or `mutex` lost an update (exit 1).
+ *
+ * @example
+ * ```ts
+ * const code = await runDemo(
+ *   { modes: ["unsafe", "atomic"], workers: 2, iterations: 100_000, trials: 3, cores: 2 },
+ *   { io, out: createOutput(io) },
+ * );
+ * ```
  */
 export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<number> {
   const { io, out } = ctx;
@@ -112,6 +120,11 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<number>
  *
  * @returns 0 when the trace ran.
  * @throws {CheckFailedError} when `atomic` or `mutex` lost an update (exit 1).
+ *
+ * @example
+ * ```ts
+ * await runTrace(["unsafe", "mutex", "atomic"], { io, out: createOutput(io) });
+ * ```
  */
 export async function runTrace(modes: readonly Mode[], ctx: DemoContext): Promise<number> {
   const { out } = ctx;

@@ -69,6 +69,13 @@ const LOOPS: Record<Mode, (mem: Int32Array<SharedArrayBuffer>, n: number) => voi
 /**
  * `counter = counter + 1` as the three steps it is: read, add, write. When another
  * worker writes between this read and this write, one of the two increments is lost.
+ *
+ * @example
+ * ```ts
+ * const mem = sharedMemory();
+ * readAddWrite(mem);
+ * mem[COUNTER]; // 1
+ * ```
  */
 export function readAddWrite(mem: Int32Array<SharedArrayBuffer>): void {
   const value = Atomics.load(mem, COUNTER); // read (fresh every time; see the module doc)

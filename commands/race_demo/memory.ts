@@ -43,7 +43,14 @@ export const LOG_CAPACITY = 64;
 
 const WORDS = LOG + LOG_FIELDS * LOG_CAPACITY;
 
-/** Where worker `index` publishes its progress. */
+/**
+ * Where worker `index` publishes its progress.
+ *
+ * @example
+ * ```ts
+ * Atomics.load(mem, progressAt(1)); // increments worker 1 has made so far
+ * ```
+ */
 export function progressAt(index: number): number {
   return PROGRESS + index * LINE;
 }

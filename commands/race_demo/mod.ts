@@ -17,12 +17,26 @@ import { formatCount } from "../../lib/numbers.ts";
 /** The largest value the shared Int32 counter holds, so the most increments in a trial. */
 export const MAX_INCREMENTS = 2 ** 31 - 1;
 
-/** Logical cores, as the runtime reports them. */
+/**
+ * Logical cores, as the runtime reports them.
+ *
+ * @example
+ * ```ts
+ * cores(); // 2 on a dual-core machine
+ * ```
+ */
 export function cores(): number {
   return navigator.hardwareConcurrency || 1;
 }
 
-/** `--workers` when not given: one per core, but at least two, or there is no race. */
+/**
+ * `--workers` when not given: one per core, but at least two, or there is no race.
+ *
+ * @example
+ * ```ts
+ * defaultWorkers(); // 2 on a single-core machine too: one worker cannot race
+ * ```
+ */
 export function defaultWorkers(): number {
   return Math.min(MAX_WORKERS, Math.max(2, cores()));
 }
@@ -79,11 +93,12 @@ export const raceDemo = defineCommand({
   description: `
 Web Workers run in parallel on different cores and share one counter in a
 SharedArrayBuffer; each adds 1 to it --iterations times, all starting together. A
-separate read, add and write (unsafe) loses updates; Atomics.add (atomic) and a lock (mutex) do not.
-Each trial prints expected, actual, lost (count and %), time and increments/s with a bar
-of the share lost; then a summary and why. A progress line shows on a terminal while a
-long trial runs. --json prints the same as one JSON object per line: "start", a "trial"
-per trial, a "summary" per mode, a "comparison" (--trace: "trace-step", "trace-result").
+separate read, add and write (unsafe) loses updates; Atomics.add (atomic) and a lock
+(mutex) do not. Each trial prints expected, actual, lost (count and %), time and
+increments/s with a bar of the share lost; then a summary and why. A progress line shows
+on a terminal while a long trial runs. --json prints the same as one JSON object per
+line: "start", a "trial" per trial, a "summary" per mode, a "comparison" (--trace:
+"trace-step", "trace-result").
 
 Exit 0 when the demo ran (lost updates in unsafe mode are the point, not a failure);
 1 only if atomic or mutex ever lose an update.`,

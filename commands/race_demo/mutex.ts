@@ -50,6 +50,13 @@ export function lock(mem: Int32Array<SharedArrayBuffer>, at: number): void {
  * The sleeping half of {@linkcode lock}: marks the lock contended (so its holder's
  * unlock wakes someone), sleeps until it is released, and takes it — still marked
  * contended, because other sleepers may remain.
+ *
+ * @example
+ * ```ts
+ * // Inside lock(), once spinning did not get it:
+ * waitForLock(mem, LOCK);
+ * mem[LOCK]; // CONTENDED: held by us, and others may sleep
+ * ```
  */
 export function waitForLock(mem: Int32Array<SharedArrayBuffer>, at: number): void {
   let state = Atomics.load(mem, at);
@@ -68,6 +75,12 @@ export function waitForLock(mem: Int32Array<SharedArrayBuffer>, at: number): voi
  * Releases the lock at `mem[at]`, waking one sleeper if the lock was contended.
  *
  * @returns whether it called `Atomics.notify` (the lock was marked contended).
+ *
+ * @example
+ * ```ts
+ * lock(mem, LOCK);
+ * unlock(mem, LOCK); // false: nobody was waiting, no notify
+ * ```
  */
 export function unlock(mem: Int32Array<SharedArrayBuffer>, at: number): boolean {
   if (Atomics.sub(mem, at, 1) === LOCKED) return false; // 1 → 0: nobody waits

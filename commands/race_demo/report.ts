@@ -180,6 +180,12 @@ export interface TableLayout {
 /**
  * Column widths wide enough for counts up to `largest`, fixed before the first row
  * so rows can be printed as their trials finish.
+ *
+ * @example
+ * ```ts
+ * const layout = tableLayout(4_000_000);
+ * console.log(trialHeader(layout));
+ * ```
  */
 export function tableLayout(largest: number): TableLayout {
   return {
@@ -191,7 +197,15 @@ export function tableLayout(largest: number): TableLayout {
   };
 }
 
-/** The header of a mode's trial table. */
+/**
+ * The header of a mode's trial table.
+ *
+ * @example
+ * ```ts
+ * console.log(trialHeader(tableLayout(400_000)));
+ * // "  trial  expected    actual      lost    lost %  ..."
+ * ```
+ */
 export function trialHeader(layout: TableLayout): string {
   return "  " + [
     "trial".padStart(5),
@@ -205,7 +219,14 @@ export function trialHeader(layout: TableLayout): string {
   ].join("  ");
 }
 
-/** One trial's row, with its bar. */
+/**
+ * One trial's row, with its bar.
+ *
+ * @example
+ * ```ts
+ * console.log(trialRow(result, tableLayout(result.expected), out.paint));
+ * ```
+ */
 export function trialRow(t: TrialResult, layout: TableLayout, paint: Paint): string {
   const lossPaint = t.lost === 0 ? paint.green : paint.red;
   return "  " + [
@@ -220,7 +241,14 @@ export function trialRow(t: TrialResult, layout: TableLayout, paint: Paint): str
   ].join("  ");
 }
 
-/** The summary table: one row per mode, all trials added up. */
+/**
+ * The summary table: one row per mode, all trials added up.
+ *
+ * @example
+ * ```ts
+ * for (const line of summaryLines(summaries, out.paint)) console.log(line);
+ * ```
+ */
 export function summaryLines(summaries: readonly ModeSummary[], paint: Paint): string[] {
   const layout = tableLayout(Math.max(...summaries.map((s) => s.expected)));
   const lines = [
@@ -261,6 +289,11 @@ export function summaryLines(summaries: readonly ModeSummary[], paint: Paint): s
 /**
  * How many times as long an increment takes under the lock as with `Atomics.add`, when
  * both modes ran; rounded to hundredths.
+ *
+ * @example
+ * ```ts
+ * mutexSlowdown(summaries); // 3.1: each increment is 3.1× as slow under the lock
+ * ```
  */
 export function mutexSlowdown(summaries: readonly ModeSummary[]): number | undefined {
   const atomic = summaries.find((s) => s.mode === "atomic");
@@ -285,7 +318,14 @@ export const TRACE_TITLES: Record<Mode, string> = {
 
 const TRACE_COLUMN = 34;
 
-/** What a logged step did, in words. */
+/**
+ * What a logged step did, in words.
+ *
+ * @example
+ * ```ts
+ * describeStep({ step: 1, worker: "A", op: "read", value: 0, counter: 0 }); // "reads counter → 0"
+ * ```
+ */
 export function describeStep(s: TraceStep): string {
   switch (s.op) {
     case "read":
@@ -309,7 +349,14 @@ export function describeStep(s: TraceStep): string {
   }
 }
 
-/** The `--trace` table of one mode: step, what A did, what B did, the counter after. */
+/**
+ * The `--trace` table of one mode: step, what A did, what B did, the counter after.
+ *
+ * @example
+ * ```ts
+ * for (const line of traceLines("unsafe", steps, 1, out.paint)) console.log(line);
+ * ```
+ */
 export function traceLines(
   mode: Mode,
   steps: readonly TraceStep[],
@@ -341,7 +388,15 @@ export function traceLines(
   return lines;
 }
 
-/** The outcome of a traced mode, and why: two lines. */
+/**
+ * The outcome of a traced mode, and why: two lines.
+ *
+ * @example
+ * ```ts
+ * traceVerdict("unsafe", 2, 1, makePaint(false));
+ * // ["expected 2, actual 1: 1 update lost", "(both read the same value before either wrote, ...)"]
+ * ```
+ */
 export function traceVerdict(
   mode: Mode,
   expected: number,

@@ -57,6 +57,12 @@ export interface TraceStep {
 /**
  * Runs `script` as worker `me` (0 = A, 1 = B) of a traced pair, one step per turn.
  * Called in the worker; the memory must be fresh (counter, turn and log zero).
+ *
+ * @example
+ * ```ts
+ * // In worker A of a traced pair:
+ * runScript(mem, 0, SCRIPTS.unsafe);
+ * ```
  */
 export function runScript(
   mem: Int32Array<SharedArrayBuffer>,

@@ -188,7 +188,14 @@ With several servers, 0 when any answered.`,
   },
 });
 
-/** The valid answer with the shortest round trip, or undefined for none. */
+/**
+ * The valid answer with the shortest round trip, or undefined for none.
+ *
+ * @example
+ * ```ts
+ * bestOf([{ ...a, delayMs: 40 }, { ...b, delayMs: 12 }]); // the second: the shortest round trip
+ * ```
+ */
 export function bestOf(answers: readonly Answer[]): Answer | undefined {
   let best: Answer | undefined;
   for (const a of answers) if (!best || a.delayMs < best.delayMs) best = a;

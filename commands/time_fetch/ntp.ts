@@ -70,6 +70,12 @@ export function encodeNtp(packet: Partial<NtpPacket>): Uint8Array {
 /**
  * Decodes an NTP header, or returns `undefined` when `bytes` is too short to be one.
  * Extension fields and a MAC after the header are ignored.
+ *
+ * @example
+ * ```ts
+ * const packet = decodeNtp(reply);
+ * if (packet?.mode === 4) console.log(packet.stratum);
+ * ```
  */
 export function decodeNtp(bytes: Uint8Array): NtpPacket | undefined {
   if (bytes.length < NTP_HEADER_SIZE) return undefined;
@@ -97,6 +103,12 @@ export function decodeNtp(bytes: Uint8Array): NtpPacket | undefined {
  * random, so an off-path attacker cannot guess the timestamp a reply must echo.
  *
  * @returns the packet, and the exact timestamp sent (what the reply's origin must be).
+ *
+ * @example
+ * ```ts
+ * const { bytes, transmit } = clientRequest(Date.now());
+ * await udp.send(bytes); // a reply must carry `transmit` as its origin
+ * ```
  */
 export function clientRequest(nowMs: number): { bytes: Uint8Array; transmit: NtpTimestamp } {
   const ts = toNtp(nowMs);
@@ -105,12 +117,26 @@ export function clientRequest(nowMs: number): { bytes: Uint8Array; transmit: Ntp
   return { bytes: encodeNtp({ version: 4, mode: NtpMode.client, transmit }), transmit };
 }
 
-/** Whether two NTP timestamps are the same 64 bits. */
+/**
+ * Whether two NTP timestamps are the same 64 bits.
+ *
+ * @example
+ * ```ts
+ * sameNtp({ seconds: 1, fraction: 2 }, { seconds: 1, fraction: 2 }); // true
+ * ```
+ */
 export function sameNtp(a: NtpTimestamp, b: NtpTimestamp): boolean {
   return a.seconds === b.seconds && a.fraction === b.fraction;
 }
 
-/** An NTP timestamp as RFC 5905 prints it: `e1b2c3d4.12345678`. */
+/**
+ * An NTP timestamp as RFC 5905 prints it: `e1b2c3d4.12345678`.
+ *
+ * @example
+ * ```ts
+ * ntpHex({ seconds: 0xe1b2c3d4, fraction: 0x12345678 }); // "e1b2c3d4.12345678"
+ * ```
+ */
 export function ntpHex(ts: NtpTimestamp): string {
   const hex = (n: number) => n.toString(16).padStart(8, "0");
   return `${hex(ts.seconds)}.${hex(ts.fraction)}`;
@@ -181,6 +207,12 @@ export type ReplyCheck =
  * @param sent The transmit timestamps of our requests (retries each send one).
  * @returns which check failed, or `ok` with the packet and the index of the request
  * it answers.
+ *
+ * @example
+ * ```ts
+ * const check = checkReply(reply, sent);
+ * if (check.kind === "ok") console.log(check.packet.stratum, "answers request", check.request);
+ * ```
  */
 export function checkReply(bytes: Uint8Array, sent: readonly NtpTimestamp[]): ReplyCheck {
   const packet = decodeNtp(bytes);
@@ -242,7 +274,15 @@ export function ntpOffset(t1: number, t2: number, t3: number, t4: number): Offse
   return { offsetMs: ((t2 - t1) + (t3 - t4)) / 2, delayMs: (t4 - t1) - (t3 - t2) };
 }
 
-/** The server's receive and transmit times of a reply, in the era nearest `t1`. */
+/**
+ * The server's receive and transmit times of a reply, in the era nearest `t1`.
+ *
+ * @example
+ * ```ts
+ * const { t2, t3 } = serverTimes(packet, t1);
+ * ntpOffset(t1, t2, t3, t4).offsetMs;
+ * ```
+ */
 export function serverTimes(packet: NtpPacket, t1: number): { t2: number; t3: number } {
   return { t2: fromNtp(packet.receive, t1), t3: fromNtp(packet.transmit, t1) };
 }
