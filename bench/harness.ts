@@ -20,7 +20,14 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Resolves after `ms` milliseconds. */
+/**
+ * Resolves after `ms` milliseconds.
+ *
+ * @example
+ * ```ts
+ * await delay(1000); // the measurement window
+ * ```
+ */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -30,6 +37,11 @@ export function delay(ms: number): Promise<void> {
  * stdout so it never blocks on a full pipe.
  *
  * @throws when the child exits or says nothing within `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const line = await firstLine(proc.stdout); // "listening on tcp 127.0.0.1:40123"
+ * ```
  */
 export async function firstLine(
   stdout: ReadableStream<Uint8Array>,
@@ -97,7 +109,14 @@ export function startSockitServer(name: string, args: string[]): Promise<BenchSe
   return startServer(name, cmd, full);
 }
 
-/** The kernel's clock tick, the unit of CPU times in /proc (100 almost everywhere). */
+/**
+ * The kernel's clock tick, the unit of CPU times in /proc (100 almost everywhere).
+ *
+ * @example
+ * ```ts
+ * cpuSeconds(server.pid, await clockTicks());
+ * ```
+ */
 export async function clockTicks(): Promise<number> {
   try {
     const { stdout } = await new Deno.Command("getconf", { args: ["CLK_TCK"] }).output();
@@ -110,6 +129,11 @@ export async function clockTicks(): Promise<number> {
 /**
  * CPU seconds (user + system, all threads) process `pid` has used so far, on Linux;
  * undefined elsewhere.
+ *
+ * @example
+ * ```ts
+ * const before = cpuSeconds(server.pid, 100);
+ * ```
  */
 export function cpuSeconds(pid: number, ticksPerSecond: number): number | undefined {
   try {
@@ -166,6 +190,13 @@ export async function measureRate(done: () => number, options: MeasureOptions): 
 /**
  * Runs the benchmark file `file` again as a child (its load generator, with `args`),
  * so the load has its own process and event loop, and returns what it printed as JSON.
+ *
+ * @example
+ * ```ts
+ * const samples = await runGenerator<Sample[]>(import.meta.filename!, ["--load", JSON.stringify(plan)], {
+ *   timeoutMs: 60_000,
+ * });
+ * ```
  */
 export async function runGenerator<T>(
   file: string,
@@ -182,14 +213,29 @@ export async function runGenerator<T>(
   return JSON.parse(new TextDecoder().decode(stdout));
 }
 
-/** The middle value (the mean of the two middle ones for an even count). */
+/**
+ * The middle value (the mean of the two middle ones for an even count).
+ *
+ * @example
+ * ```ts
+ * median([3, 1, 2]); // 2
+ * median([4, 1, 2, 3]); // 2.5
+ * ```
+ */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** `a / b` as a ratio for a table: `1.23×`. */
+/**
+ * `a / b` as a ratio for a table: `1.23×`.
+ *
+ * @example
+ * ```ts
+ * ratio(136_326, 109_428); // "1.25×"
+ * ```
+ */
 export function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}×`;
 }

@@ -44,7 +44,14 @@ export async function startDaytimeServers(transport: "tcp" | "both"): Promise<Da
   return { servers, [Symbol.asyncDispose]: stopAll };
 }
 
-/** Asserts that `text` is a daytime answer naming a time within 2 s of now, in `format` when given. */
+/**
+ * Asserts that `text` is a daytime answer naming a time within 2 s of now, in `format` when given.
+ *
+ * @example
+ * ```ts
+ * assertNow("Sunday, November 22, 2026 02:15:36-UTC\r\n", "rfc867");
+ * ```
+ */
 export function assertNow(text: string, format?: string): void {
   const reading = parseDaytime(text);
   assert.ok(reading, `${JSON.stringify(text)} is not a time`);

@@ -24,7 +24,15 @@ export const SOCKIT_PERMISSIONS: string[] = config.tasks.compile
   .split(/\s+/)
   .filter((arg) => arg.startsWith("--allow-"));
 
-/** The command that runs sockit from source, as tests and benchmarks spawn it. */
+/**
+ * The command that runs sockit from source, as tests and benchmarks spawn it.
+ *
+ * @example
+ * ```ts
+ * const { cmd, args } = sockitCommand(["echo", "--port", "0"]);
+ * const proc = new Deno.Command(cmd, { args, stdout: "piped" }).spawn();
+ * ```
+ */
 export function sockitCommand(args: string[]): { cmd: string; args: string[] } {
   return {
     cmd: Deno.execPath(),
@@ -37,6 +45,13 @@ const decoder = new TextDecoder();
 /**
  * Reads a byte stream as lines; `next()` waits for the next one, with a deadline so a
  * broken test fails with what it saw instead of hanging.
+ *
+ * @example
+ * ```ts
+ * const stdout = new LineReader(proc.stdout);
+ * const first = await stdout.next(); // "listening on tcp 127.0.0.1:40123"
+ * await stdout.until((line) => line.startsWith("disconnect"));
+ * ```
  */
 export class LineReader {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -246,7 +261,14 @@ async function runToEnd(
 
 const toolCache = new Map<string, boolean>();
 
-/** Whether the program `name` is on PATH. */
+/**
+ * Whether the program `name` is on PATH.
+ *
+ * @example
+ * ```ts
+ * if (hasTool("ncat")) await runTool("ncat", ["--version"]);
+ * ```
+ */
 export function hasTool(name: string): boolean {
   if (!toolCache.has(name)) {
     const found = new Deno.Command("sh", {
@@ -262,6 +284,11 @@ export function hasTool(name: string): boolean {
 /**
  * Whether to skip a test that needs `tools`; prints the reason when it does, so a
  * skip is never silent. Use as `Deno.test({ ignore: missing("ncat"), ... })`.
+ *
+ * @example
+ * ```ts
+ * Deno.test({ name: "interop: ncat", ignore: missing("ncat"), fn: async () => {} });
+ * ```
  */
 export function missing(...tools: string[]): boolean {
   const absent = tools.filter((t) => !hasTool(t));
@@ -272,7 +299,14 @@ export function missing(...tools: string[]): boolean {
   return false;
 }
 
-/** Reads from `conn` until `n` bytes arrived or the stream ended. */
+/**
+ * Reads from `conn` until `n` bytes arrived or the stream ended.
+ *
+ * @example
+ * ```ts
+ * const reply = await readN(conn, 5); // fewer only if the peer closed
+ * ```
+ */
 export async function readN(conn: Deno.Conn, n: number): Promise<Uint8Array> {
   const out = new Uint8Array(n);
   let got = 0;
@@ -284,7 +318,14 @@ export async function readN(conn: Deno.Conn, n: number): Promise<Uint8Array> {
   return out;
 }
 
-/** Reads from `conn` until end of stream. */
+/**
+ * Reads from `conn` until end of stream.
+ *
+ * @example
+ * ```ts
+ * const text = new TextDecoder().decode(await readAll(conn)); // the daytime line
+ * ```
+ */
 export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const buf = new Uint8Array(64 * 1024);
@@ -305,6 +346,11 @@ export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
 /**
  * Asserts two byte arrays are equal, failing with the first byte that differs instead
  * of printing two 1 MiB arrays.
+ *
+ * @example
+ * ```ts
+ * assertSameBytes(await readN(conn, sent.length), sent, "echoed bytes");
+ * ```
  */
 export function assertSameBytes(
   actual: Uint8Array,
@@ -342,13 +388,27 @@ export async function within<T>(promise: Promise<T>, what: string, ms = 10_000):
   }
 }
 
-/** Writes all of `bytes`. */
+/**
+ * Writes all of `bytes`.
+ *
+ * @example
+ * ```ts
+ * await writeAll(conn, new Uint8Array(1 << 20));
+ * ```
+ */
 export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
-/** Runs a program to completion with optional stdin; for interop peers. */
+/**
+ * Runs a program to completion with optional stdin; for interop peers.
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await runTool("nc", ["-N", "127.0.0.1", String(port)], { stdin: "hi\n" });
+ * ```
+ */
 export async function runTool(
   cmd: string,
   args: string[],
@@ -419,6 +479,11 @@ export function fakeIo(overrides: Partial<Io> = {}): FakeIo {
  * A TCP port on 127.0.0.1 where connecting is refused. It is below 1024, where no test
  * listens, so it cannot be the kernel's pick for another test's `--port 0` (a port
  * freed a moment ago can be) nor a self-connect (which needs an ephemeral port).
+ *
+ * @example
+ * ```ts
+ * const { code } = await runSockit(["echo", "--to", `127.0.0.1:${await refusedPort()}`]); // 4
+ * ```
  */
 export async function refusedPort(): Promise<number> {
   for (const port of [1, 9, 11, 15, 47, 79, 87, 93]) {
@@ -436,6 +501,12 @@ export async function refusedPort(): Promise<number> {
  * A port free on 127.0.0.1 for a peer that cannot be told `--port 0` (ncat, socat,
  * chronyd, xinetd). It is picked at random below the kernel's ephemeral range
  * (32768+), so another test's `--port 0` cannot take it before the peer binds it.
+ *
+ * @example
+ * ```ts
+ * const port = freePort("udp");
+ * await using peer = spawnPeer("socat", [`UDP-RECVFROM:${port},fork`, "PIPE"]);
+ * ```
  */
 export function freePort(transport: "tcp" | "udp" = "tcp"): number {
   for (let attempt = 0; attempt < 200; attempt++) {

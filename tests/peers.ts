@@ -62,6 +62,12 @@ export function spawnPeer(cmd: string, args: string[], options: SpawnPeerOptions
 /**
  * Waits until something accepts TCP connections on 127.0.0.1:`port`, connecting until
  * one succeeds; fails at once if `peer` exits first, or after `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * await using peer = spawnPeer("ncat", ["-l", "-k", "127.0.0.1", String(port)]);
+ * await waitUntilAccepting(port, peer);
+ * ```
  */
 export async function waitUntilAccepting(
   port: number,

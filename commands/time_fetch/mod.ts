@@ -74,7 +74,7 @@ const flags = defineFlags({
 export const timeFetch = defineCommand({
   name: "time-fetch",
   summary: "ask time servers (daytime, time, NTP) and compare with the local clock",
-  usage: ["[SERVER ...] [--protocol daytime|time|ntp] [--udp] [--max-offset DURATION] [flags]"],
+  usage: ["[SERVER ...] [--protocol daytime|time|ntp] [--max-offset DURATION] [flags]"],
   positional: {
     name: "SERVER ...",
     help: `HOST, HOST:PORT or [IPv6]:PORT, asked in parallel (default ${DEFAULT_SERVER})`,
