@@ -7,13 +7,12 @@
 
 import type { Command } from "./command.ts";
 import { exitCodeOf, formatError, UsageError } from "./errors.ts";
-import { type Flags, helpText, parseFlags } from "./flags.ts";
+import { helpText, parseFlags } from "./flags.ts";
 import type { Io } from "./io.ts";
 
 /** What {@linkcode runCli} needs besides the arguments. */
 export interface CliOptions {
-  // deno-lint-ignore no-explicit-any
-  commands: readonly Command<any>[];
+  commands: readonly Command[];
   version: string;
 }
 
@@ -77,7 +76,7 @@ export async function runCli(args: string[], io: Io, options: CliOptions): Promi
         { hint: "see sockit --help" },
       );
     }
-    const parsed = parseFlags(rest, command.flags as Flags, command.positional);
+    const parsed = parseFlags(rest, command.flags, command.positional);
     if (parsed.help) {
       io.stdout.write(helpText(command));
       return 0;
