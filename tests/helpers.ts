@@ -57,6 +57,7 @@ export class LineReader {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #buffer = "";
   #done = false;
+  #pending?: Promise<ReadableStreamReadResult<Uint8Array>>;
   /** Every line read so far, for failure messages. */
   readonly seen: string[] = [];
 
@@ -86,13 +87,16 @@ export class LineReader {
       if (left <= 0) {
         throw new Error(`no line within ${timeoutMs}ms; seen: ${JSON.stringify(this.seen)}`);
       }
+      // The read outlives a timeout, so the next call takes its chunk instead of losing it.
+      this.#pending ??= this.#reader.read();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const result = await Promise.race([
-        this.#reader.read(),
+        this.#pending,
         new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), left)),
       ]);
       clearTimeout(timer);
       if (result === "timeout") continue;
+      this.#pending = undefined;
       if (result.done) this.#done = true;
       else this.#buffer += decoder.decode(result.value, { stream: true });
     }
