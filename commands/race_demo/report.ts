@@ -207,16 +207,32 @@ export function tableLayout(largest: number): TableLayout {
  * ```
  */
 export function trialHeader(layout: TableLayout): string {
-  return "  " + [
-    "trial".padStart(5),
+  return "  " + ["trial".padStart(5), ...countHeads(layout), "share lost"].join("  ");
+}
+
+/** The heads of the columns {@linkcode countCells} fills, trial and summary tables alike. */
+function countHeads(layout: TableLayout): string[] {
+  return [
     "expected".padStart(layout.count),
     "actual".padStart(layout.count),
     "lost".padStart(layout.count),
     "lost %".padStart(layout.lostPercent),
     "time".padStart(layout.time),
     "increments/s".padStart(layout.rate),
-    "share lost",
-  ].join("  ");
+  ];
+}
+
+/** The cells of `c`'s numbers; the losses red when there are any, else green. */
+function countCells(c: Counts, layout: TableLayout, paint: Paint): string[] {
+  const lossPaint = c.lost === 0 ? paint.green : paint.red;
+  return [
+    formatCount(c.expected).padStart(layout.count),
+    formatCount(c.actual).padStart(layout.count),
+    lossPaint(formatCount(c.lost).padStart(layout.count)),
+    lossPaint(`${c.lostPercent.toFixed(2)}%`.padStart(layout.lostPercent)),
+    formatElapsed(c.timeMs).padStart(layout.time),
+    formatRate(c.incrementsPerSecond).padStart(layout.rate),
+  ];
 }
 
 /**
@@ -231,12 +247,7 @@ export function trialRow(t: TrialResult, layout: TableLayout, paint: Paint): str
   const lossPaint = t.lost === 0 ? paint.green : paint.red;
   return "  " + [
     String(t.trial).padStart(5),
-    formatCount(t.expected).padStart(layout.count),
-    formatCount(t.actual).padStart(layout.count),
-    lossPaint(formatCount(t.lost).padStart(layout.count)),
-    lossPaint(`${t.lostPercent.toFixed(2)}%`.padStart(layout.lostPercent)),
-    formatElapsed(t.timeMs).padStart(layout.time),
-    formatRate(t.incrementsPerSecond).padStart(layout.rate),
+    ...countCells(t, layout, paint),
     lossPaint(bar(t.expected === 0 ? 0 : t.lost / t.expected, layout.bar)),
   ].join("  ");
 }
@@ -253,28 +264,13 @@ export function summaryLines(summaries: readonly ModeSummary[], paint: Paint): s
   const layout = tableLayout(Math.max(...summaries.map((s) => s.expected)));
   const lines = [
     paint.bold(`summary (all trials added up)`),
-    "  " + [
-      "mode".padEnd(6),
-      "expected".padStart(layout.count),
-      "actual".padStart(layout.count),
-      "lost".padStart(layout.count),
-      "lost %".padStart(layout.lostPercent),
-      "time".padStart(layout.time),
-      "increments/s".padStart(layout.rate),
-      "trials with loss",
-    ].join("  "),
+    "  " + ["mode".padEnd(6), ...countHeads(layout), "trials with loss"].join("  "),
   ];
   for (const s of summaries) {
-    const lossPaint = s.lost === 0 ? paint.green : paint.red;
     lines.push(
       "  " + [
         s.mode.padEnd(6),
-        formatCount(s.expected).padStart(layout.count),
-        formatCount(s.actual).padStart(layout.count),
-        lossPaint(formatCount(s.lost).padStart(layout.count)),
-        lossPaint(`${s.lostPercent.toFixed(2)}%`.padStart(layout.lostPercent)),
-        formatElapsed(s.timeMs).padStart(layout.time),
-        formatRate(s.incrementsPerSecond).padStart(layout.rate),
+        ...countCells(s, layout, paint),
         `${s.trialsWithLoss} of ${s.trials}`,
       ].join("  "),
     );
