@@ -335,10 +335,18 @@ export function helpText(cmd: HelpSource): string {
     spec.help + defaultNote(spec),
   ]);
   rows.push(["-h, --help", "show this help"]);
-  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  // A flag whose name and value list are very long (`--mode unsafe|atomic|...`) gets
+  // its help on the next line, so one long flag does not squeeze every other help text.
+  const fits = rows.filter(([left]) => left.length <= HELP_LEFT_MAX);
+  const width = Math.max(...fits.map(([left]) => left.length)) + 2;
   for (const [left, right] of rows) {
-    const [first = "", ...more] = wrap(right, Math.max(40, HELP_WIDTH - width - 2));
-    lines.push(`  ${left.padEnd(width)}${first}`);
+    const [first = "", ...more] = wrap(right, HELP_WIDTH - width - 2);
+    if (left.length > HELP_LEFT_MAX) {
+      lines.push(`  ${left}`);
+      lines.push(`  ${" ".repeat(width)}${first}`);
+    } else {
+      lines.push(`  ${left.padEnd(width)}${first}`);
+    }
     for (const line of more) lines.push(`  ${" ".repeat(width)}${line}`);
   }
   if (cmd.examples.length > 0) {
@@ -349,6 +357,8 @@ export function helpText(cmd: HelpSource): string {
 }
 
 const HELP_WIDTH = 100;
+/** Longest flag column kept on one line with its help. */
+const HELP_LEFT_MAX = 30;
 
 function flagUsage(key: string, spec: FlagSpec): string {
   const long = `--${flagName(key)}`;

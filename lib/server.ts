@@ -12,7 +12,7 @@
  */
 
 import { formatAddress, formatNetAddr } from "./address.ts";
-import { formatDuration } from "./duration.ts";
+import { formatDuration, formatElapsed } from "./duration.ts";
 import { netError, SockitError } from "./errors.ts";
 import { defineFlags, formatBytes } from "./flags.ts";
 import type { Io } from "./io.ts";
@@ -360,7 +360,7 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
           durationMs: ms,
         },
         `disconnect #${label} ${peer} after ${
-          formatDuration(ms)
+          formatElapsed(ms)
         }, ${c.bytesIn} bytes in, ${c.bytesOut} out (${reason})`,
       );
     }
@@ -368,7 +368,10 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
 
   const track = (p: Promise<void>) => {
     handlers.add(p);
-    p.finally(() => handlers.delete(p));
+    // A handler's own errors are caught in serveConnection; this only keeps a failure
+    // in logging from becoming an unhandled rejection that ends the server.
+    p.catch((err) => out.note(`sockit: connection task failed: ${String(err)}`))
+      .finally(() => handlers.delete(p));
   };
 
   const acceptLoop = async (listener: Deno.TcpListener) => {
