@@ -46,6 +46,16 @@ Deno.test("isValidName() takes 1-32 letters, digits, _ - . in any script", () =>
   assert.equal(nameKey("Alice"), nameKey("aLICE"));
 });
 
+Deno.test("nameKey() folds every spelling that looks like the same name to one key", () => {
+  // Greek capital sigma lowercases to final ς at the end of a word, medial σ otherwise.
+  assert.equal(nameKey("ΟΔΟΣ"), nameKey("οδοσ"));
+  // Hangul: a precomposed syllable and its jamo (all letters) render the same.
+  assert.equal(nameKey("\uD55C"), nameKey("\u1112\u1161\u11AB"));
+  // Fullwidth letters look like ASCII ones.
+  assert.equal(nameKey("\uFF21lice"), nameKey("alice"));
+  assert.notEqual(nameKey("alice"), nameKey("alicia"));
+});
+
 Deno.test("parseClientMessage() accepts every client type and ignores extra fields", () => {
   const parse = (v: unknown) => parseClientMessage(encoder.encode(JSON.stringify(v)), LIMITS);
   assert.deepEqual(parse({ type: "hello", name: "al" }), {

@@ -121,15 +121,19 @@ export function isValidName(name: string): boolean {
 }
 
 /**
- * The key names are compared by: unique ignoring case.
+ * The key names are compared by: unique ignoring case. NFKC first, so that spellings
+ * which render alike are one name (precomposed and decomposed Hangul, fullwidth and
+ * ASCII letters); then upper and lower case, so that every case variant folds to one
+ * (lowercasing alone maps Greek Σ to ς at a word's end but σ elsewhere).
  *
  * @example
  * ```ts
  * nameKey("Alice") === nameKey("aLICE"); // true
+ * nameKey("ΟΔΟΣ") === nameKey("οδοσ"); // true
  * ```
  */
 export function nameKey(name: string): string {
-  return name.toLowerCase();
+  return name.normalize("NFKC").toUpperCase().toLowerCase();
 }
 
 /** Why a name is not acceptable, as an error message; undefined when it is valid. */
