@@ -136,6 +136,13 @@ Deno.test("chat-serve: framed me, dm, nick, who, help and bye, with acknowledgem
     "no_such_user",
     "d2",
   ]);
+  // The unknown name is quoted back cleaned and cut short: no C1 control (U+009B is CSI
+  // on some terminals), not a megabyte of name.
+  await alice.sendJson({ type: "dm", to: "\u009b2J" + "z".repeat(5000), text: "hi", id: "d3" });
+  const badName = await alice.json();
+  assert.equal(badName.code, "no_such_user");
+  assert.ok(!/[\u0080-\u009f]/.test(String(badName.message)), String(badName.message));
+  assert.ok(String(badName.message).length < 200, `${String(badName.message).length} chars`);
 
   await alice.sendJson({ type: "who" });
   assert.deepEqual(await alice.json(), { type: "who", users: ["alice", "bob"] });

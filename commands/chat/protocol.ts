@@ -553,8 +553,15 @@ function checkedText(
   return { ok: true, message };
 }
 
-/** `text` quoted for an error message: JSON-escaped, C1 controls and DEL removed, cut at 40. */
-function quote(text: string): string {
-  const clean = sanitize(JSON.stringify(text.length > 40 ? text.slice(0, 40) + "…" : text));
-  return clean;
+/**
+ * `text` quoted for an error message: JSON-escaped, C1 controls and DEL removed, cut at
+ * 40 characters (what a client sent is quoted back, and may be long or hostile).
+ *
+ * @example
+ * ```ts
+ * quote("a\x1bb"); // '"a\\u001bb"'
+ * ```
+ */
+export function quote(text: string): string {
+  return sanitize(JSON.stringify(text.length > 40 ? text.slice(0, 40) + "…" : text));
 }

@@ -19,6 +19,7 @@ import {
   type Limits,
   nameKey,
   nameProblem,
+  quote,
   type ServerMessage,
   type ServerMessageOf,
 } from "./protocol.ts";
@@ -127,7 +128,7 @@ export class Room {
     if (this.members.has(key)) {
       return {
         code: "name_taken",
-        message: `The name ${JSON.stringify(name)} is taken (names are unique ignoring case)`,
+        message: `The name ${quote(name)} is taken (names are unique ignoring case)`,
       };
     }
     if (this.members.size >= this.limits.maxClients) {
@@ -210,7 +211,7 @@ export class Room {
     if (!target) {
       this.error(member, {
         code: "no_such_user",
-        message: `No one called ${JSON.stringify(to)} is here`,
+        message: `No one called ${quote(to)} is here`,
         ...(id === undefined ? {} : { id }),
       });
       return;
@@ -238,7 +239,7 @@ export class Room {
     if (holder && holder !== member) {
       return this.error(member, {
         code: "name_taken",
-        message: `The name ${JSON.stringify(name)} is taken (names are unique ignoring case)`,
+        message: `The name ${quote(name)} is taken (names are unique ignoring case)`,
       });
     }
     const from = member.name;
