@@ -28,7 +28,16 @@
  * @module
  */
 
-import { freePort, sockitCommand } from "../tests/helpers.ts";
+import { freePort } from "../tests/helpers.ts";
+import {
+  type BenchServer,
+  clockTicks,
+  cpuSeconds,
+  printTable,
+  ratio as rateRatio,
+  startServer,
+  startSockitServer,
+} from "./harness.ts";
 
 const HOST = "127.0.0.1";
 const SIZES = Deno.env.get("CHAT_BENCH_SIZES")?.split(",").map(Number) ?? [100, 500];
@@ -47,7 +56,7 @@ const STEP_TIMEOUT_MS = 3000;
 const FILL_BYTES = 8 * 1024 * 1024;
 const FILL_LINE = 1024;
 /** Clock ticks per second of /proc/PID/stat's CPU times (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
+const USER_HZ = await clockTicks();
 
 const encoder = new TextEncoder();
 
@@ -78,45 +87,28 @@ function rssOf(pid: number): number | undefined {
   }
 }
 
-function cpuOf(pid: number): number | undefined {
-  try {
-    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ; // utime + stime
-  } catch {
-    return undefined;
-  }
-}
-
-function watch(proc: Deno.ChildProcess) {
+/** Memory and CPU readers of process `pid`, and a stop that kills it outright. */
+function watch(pid: number, status: () => Promise<unknown>) {
   return {
-    rss: () => rssOf(proc.pid),
-    cpu: () => cpuOf(proc.pid),
+    rss: () => rssOf(pid),
+    cpu: () => cpuSeconds(pid, USER_HZ),
+    // SIGKILL, not a graceful stop: a chat server's shutdown would wait on the stuck client.
     stop: async () => {
       try {
-        proc.kill("SIGKILL");
+        Deno.kill(pid, "SIGKILL");
       } catch { /* gone */ }
-      await proc.status;
+      await status();
     },
   };
 }
 
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.getReader();
-  let text = "";
-  const decoder = new TextDecoder();
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before its first line: ${text}`);
-    text += decoder.decode(value, { stream: true });
-  }
-  reader.releaseLock();
-  // Keep draining so the server never blocks on a full pipe.
-  stream.pipeTo(new WritableStream()).catch(() => {});
-  return text.slice(0, text.indexOf("\n"));
+/** A server started by the harness, watched. */
+function watched(server: BenchServer) {
+  return watch(server.pid, server.stop);
 }
 
 async function startSockit(): Promise<Server> {
-  const { cmd, args } = sockitCommand([
+  const server = await startSockitServer("sockit", [
     "chat-serve",
     "--port",
     "0",
@@ -124,17 +116,13 @@ async function startSockit(): Promise<Server> {
     "--max-clients",
     "10000",
   ]);
-  const proc = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null", stdin: "null" })
-    .spawn();
-  const line = await firstLine(proc.stdout);
-  const port = Number(/:(\d+)$/.exec(line)?.[1]);
   return {
     name: "sockit",
-    port,
+    port: server.port,
     greet: (i) => `c${i}\n`,
     ready: "*** welcome",
     parallel: 20,
-    ...watch(proc),
+    ...watched(server),
   };
 }
 
@@ -162,14 +150,8 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 `;
 
 async function startNode(): Promise<Server> {
-  const proc = new Deno.Command("node", {
-    args: ["-e", NODE_SERVER],
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  const port = Number(await firstLine(proc.stdout));
-  return { name: "node", port, parallel: 20, ...watch(proc) };
+  const server = await startServer("node", "node", ["-e", NODE_SERVER]);
+  return { name: "node", port: server.port, parallel: 20, ...watched(server) };
 }
 
 async function startNcat(): Promise<Server> {
@@ -195,7 +177,13 @@ async function startNcat(): Promise<Server> {
   proc.stderr.pipeTo(new WritableStream()).catch(() => {});
   // One connection at a time, each waited for: ncat's backlog overflows otherwise, and
   // a dropped SYN costs a second.
-  return { name: "ncat", port, ready: "already connected", parallel: 1, ...watch(proc) };
+  return {
+    name: "ncat",
+    port,
+    ready: "already connected",
+    parallel: 1,
+    ...watch(proc.pid, () => proc.status),
+  };
 }
 
 // ------------------------------------------------------------------ load generator
@@ -568,7 +556,7 @@ function fmtLatency(f: Figure): string {
 function ratio(a: Figure | undefined, b: Figure | undefined): string {
   if (!a || !b || a.rate === 0) return "-";
   if (b.rate === 0 || b.stalled) return "∞ (peer stalled)";
-  return `${(a.rate / b.rate).toFixed(2)}×`;
+  return rateRatio(a.rate, b.rate);
 }
 
 const stalled = (r: Row) => r.note?.startsWith("stalled") ?? false;
@@ -654,25 +642,23 @@ async function main(): Promise<void> {
       `${IN_FLIGHT[500] / ROUNDS} messages, each awaited by all; best of ${ROUNDS * PASSES} ` +
       `runs. cpu = server CPU ns per delivery (/proc, 10 ms ticks).`,
   );
-  console.log(
-    `${"server".padEnd(7)}${"clients".padStart(8)} ${"stuck".padEnd(6)}${"burst".padStart(9)}${
-      "cpu".padStart(7)
-    }${"1-in-flight".padStart(12)}${"cpu".padStart(7)}${"mean/p99 latency".padStart(19)}${
-      "RSS".padStart(8)
-    }  note`,
+  const cpu = (f: Figure) => f.cpuNs === undefined ? "" : f.cpuNs.toFixed(0);
+  printTable(
+    ["server", "clients", "stuck", "burst", "cpu", "1-in-flight", "cpu", "mean/p99 latency", "RSS"]
+      .concat("note"),
+    rows.map((r) => [
+      r.server,
+      String(r.clients),
+      r.stuck ? "yes" : "no",
+      fmtRate(r.burst),
+      cpu(r.burst),
+      fmtRate(r.inFlight),
+      cpu(r.inFlight),
+      fmtLatency(r.inFlight),
+      r.rssMiB === undefined ? "" : `${r.rssMiB.toFixed(0)}MiB`,
+      r.note ?? "",
+    ]),
   );
-  const cpu = (f: Figure) => (f.cpuNs === undefined ? "" : f.cpuNs.toFixed(0)).padStart(7);
-  for (const r of rows) {
-    console.log(
-      `${r.server.padEnd(7)}${String(r.clients).padStart(8)} ${(r.stuck ? "yes" : "no").padEnd(6)}${
-        fmtRate(r.burst).padStart(9)
-      }${cpu(r.burst)}${fmtRate(r.inFlight).padStart(12)}${cpu(r.inFlight)}${
-        fmtLatency(r.inFlight).padStart(19)
-      }${r.rssMiB === undefined ? "".padStart(8) : `${r.rssMiB.toFixed(0)}MiB`.padStart(8)}  ${
-        r.note ?? ""
-      }`,
-    );
-  }
   const find = (server: string, n: number, stuck: boolean) =>
     rows.find((r) => r.server === server && r.clients === n && r.stuck === stuck);
   console.log("\nratios (goal: sockit ≥ 1.2× ncat, ≥ 1.0× node; stuck ≥ 0.8× its own rate):");
