@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { assertChatting, ChatClient } from "./chat_serve_clients.ts";
 import { lengthPrefixFrame } from "../lib/framing.ts";
+import { pause } from "../lib/pause.ts";
 import { missing, startSockit } from "./helpers.ts";
 
 const encoder = new TextEncoder();
@@ -38,9 +39,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Never aborted: the pacing pauses of the trickling client always run their course. */
+const PACING = new AbortController().signal;
 
 /** The resident set size of process `pid` in bytes (Linux), or undefined. */
 async function rss(pid: number): Promise<number | undefined> {
@@ -207,7 +207,7 @@ Deno.test("chat-serve bad input: a client that sends one byte at a time is assem
     const trickle = async (client: ChatClient, bytes: Uint8Array) => {
       for (const b of bytes) {
         await client.write(new Uint8Array([b]));
-        await pause(1); // let each byte go out as its own segment
+        await pause(1, PACING); // deliberate pacing: each byte goes out as its own segment
       }
     };
     await using slowFramed = await ChatClient.connect(port, "framed");
