@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { assertChatting, ChatClient } from "./chat_serve_clients.ts";
+import { concat } from "../commands/chat/outbox.ts";
 import { lengthPrefixFrame } from "../lib/framing.ts";
 import { pause } from "../lib/pause.ts";
 import { missing, startSockit } from "./helpers.ts";
@@ -27,16 +28,6 @@ async function survives(
   await assertChatting(bob, "bob", alice);
   await using carol = await ChatClient.join(server.port, "line", "carol");
   await assertChatting(carol, "carol", bob);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Never aborted: the pacing pauses of the trickling client always run their course. */

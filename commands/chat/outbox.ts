@@ -151,7 +151,15 @@ export class Outbox {
 /** Queued chunks are merged into one write while their total stays within this. */
 const COALESCE_LIMIT = 64 * 1024;
 
-function concat(chunks: Uint8Array[], count: number): Uint8Array {
+/**
+ * The first `count` of `chunks` (all by default) as one buffer.
+ *
+ * @example
+ * ```ts
+ * concat([new Uint8Array([1]), new Uint8Array([2, 3])]); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concat(chunks: readonly Uint8Array[], count = chunks.length): Uint8Array {
   let length = 0;
   for (let i = 0; i < count; i++) length += chunks[i].length;
   const out = new Uint8Array(length);

@@ -11,6 +11,10 @@
  */
 
 import { ascii8Frame, lengthPrefixFrame, lineFrame } from "../../lib/framing.ts";
+import { concat } from "./outbox.ts";
+
+/** The default chat port, of `chat-serve` and `chat-join`. */
+export const CHAT_PORT = 5555;
 
 // ---------------------------------------------------------------------------------------
 // Message types
@@ -408,16 +412,7 @@ export function encodeBatch(dialect: Dialect, messages: readonly ServerMessage[]
     for (const message of messages) text += formatText(message) + "\n";
     return encoder.encode(text);
   }
-  const parts = messages.map((m) => encodeFor(dialect, m));
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concat(messages.map((m) => encodeFor(dialect, m)));
 }
 
 /**
