@@ -35,6 +35,7 @@ import {
   nameFromLogin,
 } from "./join_format.ts";
 import {
+  CHAT_PORT,
   type ClientMessage,
   type ErrorReply as Refusal,
   nameProblem,
@@ -43,9 +44,6 @@ import {
   type ServerMessage,
 } from "./protocol.ts";
 import { Terminal, terminalPlan } from "./terminal.ts";
-
-/** The chat port of `chat-serve`. */
-export const CHAT_PORT = 5555;
 
 /** Messages a script keeps in flight before waiting for acknowledgements. */
 export const SEND_WINDOW = 256;

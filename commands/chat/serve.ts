@@ -12,13 +12,10 @@ import { defineFlags } from "../../lib/flags.ts";
 import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
 import { type Connection, DEFAULT_GRACE_MS, serve, serverFlags } from "../../lib/server.ts";
-import { type Dialect, encodeFor, type Limits } from "./protocol.ts";
+import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import { Room } from "./room.ts";
 import { Session, type SessionSettings } from "./session.ts";
 import { Transcript } from "./transcript.ts";
-
-/** The default chat port. */
-export const CHAT_PORT = 5555;
 
 /** Room a line or ascii8 message gets beyond `--max-message` for `/msg NAME `. */
 const LINE_OVERHEAD = 256;
