@@ -16,6 +16,7 @@ import type { SockitError } from "../lib/errors.ts";
 import { chatJoin, defaultName } from "../commands/chat/join.ts";
 import { clock, formatMessage, jsonLine, nameFromLogin } from "../commands/chat/join_format.ts";
 import type { ServerMessage } from "../commands/chat/protocol.ts";
+import { concat } from "../commands/chat/outbox.ts";
 import { Terminal, terminalPlan } from "../commands/chat/terminal.ts";
 import { fakeIo, refusedPort, runSockit, startSockit } from "./helpers.ts";
 
@@ -600,6 +601,29 @@ Deno.test("ChatClient with reconnect gives up after 10 failed attempts in a row,
   assertEquals(error.exitCode, 4);
   assertEquals(statuses.filter((s) => s.kind === "reconnecting").length, 10);
   await server[Symbol.asyncDispose]();
+});
+
+Deno.test("ChatClient: a shutdown in the same read as the welcome still ends the session as a shutdown", async () => {
+  await using server = fakeServer(async (peer) => {
+    await peer.next(); // hello
+    const frame = (m: Json) => lengthPrefixFrame(JSON.stringify(m));
+    const welcome = frame({
+      type: "welcome",
+      name: "a",
+      users: ["a"],
+      limits: WELCOME_LIMITS,
+      ts: 0,
+    });
+    const shutdown = frame({ type: "shutdown", message: "server shutting down", ts: 0 });
+    await peer.conn.write(concat([welcome, shutdown])); // one write: one read on the client
+  }); // then closes
+  const client = await ChatClient.join({
+    address: { host: "127.0.0.1", port: server.port },
+    name: "a",
+    io: fakeIo(),
+    timeout: 5000,
+  });
+  assertEquals(await client.ended, { kind: "shutdown", message: "server shutting down" });
 });
 
 Deno.test("chat-join: a hostile server cannot put control characters on stdout", async () => {

@@ -389,6 +389,11 @@ export class ChatClient {
     const signal = cancel ? AbortSignal.any([this.#stop.signal, cancel]) : this.#stop.signal;
     const conn = await dial(address, { io, timeout, signal });
     const session = new Session(conn, this.#where, trace);
+    // Reset before the handshake, not after it: messages read together with the welcome
+    // (a shutdown notice, replies) are handled before the handshake's await returns.
+    this.#shutdown = undefined;
+    // The replies still expected on the old connection will not come.
+    this.#awaiting = [];
     const onAbort = () => session.close();
     signal.addEventListener("abort", onAbort, { once: true });
     try {
@@ -401,10 +406,7 @@ export class ChatClient {
       signal.removeEventListener("abort", onAbort);
     }
     this.#session = session;
-    this.#shutdown = undefined;
-    // Whatever was not acknowledged on the old connection goes again, in order; and
-    // the replies still expected there will not come.
-    this.#awaiting = [];
+    // Whatever was not acknowledged on the old connection goes again, in order.
     const now = Date.now();
     for (const entry of this.#pending.values()) {
       entry.sentAt = now;
