@@ -136,14 +136,8 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
       let client: ChatClient | undefined = undefined; // set once joined; read by the callbacks
       const display = createDisplay(io, options, () => client?.name ?? name);
       client = await joinOrInterrupt(stops, {
-        address,
-        name,
-        io,
-        timeout: options.timeout,
-        reconnect: options.reconnect,
-        trace: display.trace,
+        ...clientOptions(options, io, address, name, display),
         onMessage: (m, own) => display.message(m, own),
-        onStatus: (s) => display.status(s),
       });
       const joined = client;
       try {
@@ -290,12 +284,7 @@ async function runInteractive(
     display.note(`joining ${address.host}:${address.port} as ${name}...`);
     try {
       client = await joinOrInterrupt({ signal }, {
-        address,
-        name,
-        io,
-        timeout: options.timeout,
-        reconnect: options.reconnect,
-        trace: display.trace,
+        ...clientOptions(options, io, address, name, display),
         chooseName: (_taken, error) => {
           display.message(error, true);
           return askName(term, display, signal);
@@ -304,7 +293,6 @@ async function runInteractive(
           display.message(m, own);
           if (client) term.setPrompt(prompt(client.name)); // after a rename
         },
-        onStatus: (s) => display.status(s),
       });
     } catch (err) {
       if (err instanceof JoinCancelled) return ExitCode.ok;
@@ -465,6 +453,25 @@ function createDisplay(io: Io, options: Flags, self: () => string): Display {
     },
   };
   return display;
+}
+
+/** What every way of joining hands the client: where, who, the flags, and the display. */
+function clientOptions(
+  options: Flags,
+  io: Io,
+  address: { host: string; port: number },
+  name: string,
+  display: Display,
+): ChatClientOptions {
+  return {
+    address,
+    name,
+    io,
+    timeout: options.timeout,
+    reconnect: options.reconnect,
+    trace: display.trace,
+    onStatus: (s) => display.status(s),
+  };
 }
 
 /**
