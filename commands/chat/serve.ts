@@ -14,7 +14,7 @@ import { createOutput } from "../../lib/output.ts";
 import { type Connection, DEFAULT_GRACE_MS, serve, serverFlags } from "../../lib/server.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import { Room } from "./room.ts";
-import { Session, type SessionSettings } from "./session.ts";
+import { LINGER_MS, Session, type SessionSettings } from "./session.ts";
 import { Transcript } from "./transcript.ts";
 
 /** Room a line or ascii8 message gets beyond `--max-message` for `/msg NAME `. */
@@ -193,15 +193,20 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
  */
 async function turnAway(conn: Deno.TcpConn, framing: "auto" | "ascii8"): Promise<void> {
   let dialect: Dialect = framing === "ascii8" ? "ascii8" : "line";
+  const scratch = new Uint8Array(4096);
+  // One read stays pending from the sniff into the drain below: a second read issued
+  // while the first is still pending would fail as busy.
+  let pending: Promise<number | null> | undefined;
   if (framing === "auto") {
-    const first = new Uint8Array(1);
+    pending = conn.read(scratch).catch(() => null);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const n = await Promise.race([
-      conn.read(first).catch(() => null),
-      new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), SNIFF_MS)),
+      pending,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), SNIFF_MS)),
     ]);
     clearTimeout(timer);
-    if (n === 1 && first[0] === 0) dialect = "framed";
+    if (n !== undefined) pending = undefined; // that read is done
+    if (n && scratch[0] === 0) dialect = "framed";
   }
   const bytes = encodeFor(dialect, {
     type: "error",
@@ -210,4 +215,21 @@ async function turnAway(conn: Deno.TcpConn, framing: "auto" | "ascii8"): Promise
   });
   let at = 0;
   while (at < bytes.length) at += await conn.write(bytes.subarray(at));
+  // A lingering close, as a session's (see Session): FIN, then discard what the client
+  // still sends until it closes or LINGER_MS pass, so no RST destroys the reply.
+  await conn.closeWrite().catch(() => {});
+  const deadline = Date.now() + LINGER_MS;
+  while (Date.now() < deadline) {
+    pending ??= conn.read(scratch).catch(() => null);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      pending,
+      new Promise<undefined>((resolve) =>
+        timer = setTimeout(() => resolve(undefined), deadline - Date.now())
+      ),
+    ]);
+    clearTimeout(timer);
+    if (n === undefined || n === null) return; // lingered long enough, or the client closed
+    pending = undefined;
+  }
 }
