@@ -258,6 +258,29 @@ Deno.test("chat-serve: --history replays the last N messages to a newcomer", asy
   await assertChatting(bob, "bob", carol);
 });
 
+Deno.test("chat-serve: --history replays only what fits in half of --max-queue, so the newcomer stays", async () => {
+  await using server = await serve("--history", "100", "--max-queue", "64KiB");
+  await using alice = await ChatClient.join(server.port, "line", "alice");
+  const texts = Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(4000, "x"));
+  for (const text of texts) await alice.sendText(text);
+  await alice.sendText("/who"); // the answer proves all ten were handled
+  await alice.until((t) => t.startsWith("*** users"));
+
+  await using bob = await ChatClient.connect(server.port, "framed");
+  await bob.sendJson({ type: "hello", name: "bob" });
+  assert.equal((await bob.json()).type, "welcome");
+  // Each 4000-byte message counts as at most ~12 KiB of a 32 KiB budget: the newest two.
+  const first = await bob.json();
+  const second = await bob.json();
+  assert.deepEqual([first.text, first.history, second.text, second.history], [
+    texts[8],
+    true,
+    texts[9],
+    true,
+  ]);
+  await assertChatting(bob, "bob", alice);
+});
+
 Deno.test("chat-serve: --log appends a JSONL transcript, one line per event", async () => {
   const dir = await Deno.makeTempDir();
   const log = `${dir}/chat.jsonl`;

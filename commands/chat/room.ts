@@ -144,7 +144,7 @@ export class Room {
     this.stats.joins++;
     const ts = this.now();
     this.send(member, { type: "welcome", name, users: this.users(), limits: this.limits, ts });
-    for (const message of this.#history) this.send(member, { ...message, history: true });
+    for (const message of this.#replayable()) this.send(member, { ...message, history: true });
     const join: ServerMessage = { type: "join", name, ts };
     this.broadcast(join, member);
     this.#record(join);
@@ -362,6 +362,24 @@ export class Room {
       this.leave(member, "shutdown");
       member.end({ flush: true });
     }
+  }
+
+  /**
+   * The newest history messages that fit in half of a client's `--max-queue`: replaying
+   * more would drop every newcomer as too slow before it could read its welcome.
+   */
+  #replayable(): ServerMessageOf<"msg">[] {
+    const budget = this.limits.maxQueue / 2;
+    let used = 0;
+    let from = this.#history.length;
+    while (from > 0) {
+      const m = this.#history[from - 1];
+      const size = 3 * (m.text.length + m.from.length) + 128; // UTF-8 worst case + JSON
+      if (used + size > budget) break;
+      used += size;
+      from--;
+    }
+    return this.#history.slice(from);
   }
 
   #record(message: ServerMessage | { type: "dm"; from: string; to: string; ts: number }): void {

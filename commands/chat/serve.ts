@@ -81,8 +81,8 @@ const flags = defineFlags({
     type: "integer",
     default: 0,
     min: 0,
-    max: 100_000,
-    help: "replay the last N messages to each newcomer",
+    max: 10_000,
+    help: "replay the last N messages to each newcomer (as many as fit in half of --max-queue)",
   },
   log: {
     type: "string",
