@@ -438,6 +438,16 @@ Deno.test("time-fetch: a closed TCP port is exit 4", async () => {
   assert.match(stderr, /connection refused/);
 });
 
+Deno.test("time-fetch --json: the only server failing is still an error event on stdout", async () => {
+  const port = await refusedPort();
+  const { code, stdout, stderr } = await timeFetchCli([`${LOOPBACK}:${port}`, "--json"]);
+  assert.equal(code, 4);
+  assert.deepEqual(events(stdout).map((e) => [e.event, e.server, e.exitCode]), [
+    ["error", `${LOOPBACK}:${port}`, 4],
+  ]);
+  assert.match(stderr, /^sockit: dial tcp .*connection refused/);
+});
+
 Deno.test("time-fetch: SIGINT while waiting is exit 130", async () => {
   await using server = fakeUdpServer(() => undefined);
   const io = fakeIo();
