@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "./command.ts";
-import { exitCodeOf, formatError, UsageError } from "./errors.ts";
+import { exitCodeOf, formatError, SockitError, UsageError } from "./errors.ts";
 import { helpText, parseFlags } from "./flags.ts";
 import type { Io } from "./io.ts";
 
@@ -68,6 +68,7 @@ export async function runCli(args: string[], io: Io, options: CliOptions): Promi
     );
     return 0;
   }
+  let json = false;
   try {
     const command = options.commands.find((c) => c.name === name);
     if (!command) {
@@ -77,6 +78,7 @@ export async function runCli(args: string[], io: Io, options: CliOptions): Promi
       );
     }
     const parsed = parseFlags(rest, command.flags, command.positional);
+    json = (parsed.options as { json?: unknown }).json === true;
     if (parsed.help) {
       io.stdout.write(helpText(command));
       return 0;
@@ -84,6 +86,24 @@ export async function runCli(args: string[], io: Io, options: CliOptions): Promi
     return await command.run({ ...parsed.options, positionals: parsed.positionals }, io);
   } catch (err) {
     io.stderr.write(formatError(err) + "\n");
+    // With --json a script reads stdout only: the failure is an event there too.
+    if (json) io.stdout.write(JSON.stringify(errorEvent(err)) + "\n");
     return exitCodeOf(err);
   }
+}
+
+/**
+ * The `--json` event for an error that ended a command: what failed, the hint, and the
+ * exit code, so a script reading only stdout sees why it stopped.
+ *
+ * @example
+ * ```ts
+ * errorEvent(new ConnectError("dial tcp 127.0.0.1:7: connection refused"));
+ * // { event: "error", message: "dial tcp 127.0.0.1:7: connection refused", exitCode: 4 }
+ * ```
+ */
+export function errorEvent(err: unknown): Record<string, unknown> {
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = err instanceof SockitError ? err.hint : undefined;
+  return { event: "error", message, ...(hint ? { hint } : {}), exitCode: exitCodeOf(err) };
 }

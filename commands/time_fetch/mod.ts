@@ -146,10 +146,8 @@ With several servers, 0 when any answered.`,
         for (const [i, result] of results.entries()) {
           if (result instanceof SockitError) {
             failures.push(result);
-            // A script reading --json sees every failure as an event, even the only one;
-            // the error line on stderr and the exit code come from the throw.
-            if (many || out.json) reportFailure(out, queries[i].server, round, result);
-            if (!many) throw result;
+            if (many) reportFailure(out, queries[i].server, round, result);
+            else throw result; // one server: the command's error (and --json error event)
           } else {
             answers.push(result);
             reportAnswer(out, result, { round, best: result === best, mark: got.length > 1 });
