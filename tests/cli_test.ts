@@ -24,6 +24,7 @@ const probe = defineCommand({
       default: "none",
       help: "how to end",
     },
+    json: { type: "boolean", help: "NDJSON" },
   },
   run(options, io) {
     switch (options.fail) {
@@ -194,6 +195,18 @@ Deno.test("runCli: a command's SockitError is one line with its hint and its exi
     oneLine(resolve.stderr),
     "sockit: resolve nowhere.invalid: host not found (check it)",
   );
+});
+
+Deno.test("runCli: with --json a failure is also an error event on stdout", async () => {
+  const failed = await run("probe", "--fail", "listen", "--json");
+  assert.equal(failed.code, 7);
+  assert.deepEqual(JSON.parse(failed.stdout), {
+    event: "error",
+    message: "listen tcp 127.0.0.1:7: address already in use",
+    hint: "choose another with --port",
+    exitCode: 7,
+  });
+  assert.equal((await run("probe", "--fail", "listen")).stdout, "", "human mode: stderr only");
 });
 
 Deno.test("runCli: a command's own exit code and output pass through", async () => {
