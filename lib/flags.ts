@@ -162,7 +162,12 @@ export function parseFlags<F extends Flags>(
   }
   let raw: { values: Record<string, unknown>; positionals: string[] };
   try {
-    raw = parseArgs({ args, options: config, strict: true, allowPositionals: true });
+    raw = parseArgs({
+      args: joinNegativeValues(args, flags),
+      options: config,
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (err) {
     throw usageFromParseArgs(err);
   }
@@ -181,6 +186,31 @@ export function parseFlags<F extends Flags>(
     positionals: raw.positionals,
     help: raw.values.help === true,
   };
+}
+
+/**
+ * parseArgs reads `--interval -1` as a flag missing its value; a value flag followed by
+ * something shaped like a negative number takes it as its value (`--interval=-1`), so the
+ * user hears what is wrong with -1 rather than that the value is missing.
+ */
+function joinNegativeValues(args: string[], flags: Flags): string[] {
+  const valueFlags = new Map<string, string>();
+  for (const [key, spec] of Object.entries(flags)) {
+    if (spec.type === "boolean") continue;
+    valueFlags.set(`--${flagName(key)}`, flagName(key));
+    if (spec.short) valueFlags.set(`-${spec.short}`, flagName(key));
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--") return [...out, ...args.slice(i)];
+    const name = valueFlags.get(args[i]);
+    if (name !== undefined && /^-\.?\d/.test(args[i + 1] ?? "")) {
+      out.push(`--${name}=${args[++i]}`);
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
 }
 
 function usageFromParseArgs(err: unknown): UsageError {

@@ -135,7 +135,9 @@ Deno.test("parseFlags: bad values are usage errors naming the flag and the value
     [["--count", "101"], /^--count: 101 is above the maximum of 100$/],
     [["--interval", "soon"], /^--interval: "soon" is not a duration/],
     [["--interval=-1s"], /^--interval: "-1s" is not a duration/],
-    [["--interval", "-1s"], /^--interval needs a value$/], // a dash starts a flag
+    [["--interval", "-1s"], /^--interval: "-1s" is not a duration/],
+    [["--count", "-5"], /^--count: -5 is below the minimum of 1$/],
+    [["-c", "-5"], /^--count: -5 is below the minimum of 1$/],
     [["--interval", "1000h"], /^--interval: "1000h" is longer than the longest wait, 596h$/],
     [["--count", "99999999999999999999"], /^--count: "99999999999999999999" is not a whole/],
     [["--size", "lots"], /^--size: "lots" is not a size/],
