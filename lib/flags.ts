@@ -48,6 +48,8 @@ export interface DurationFlag extends FlagBase {
   type: "duration";
   /** In milliseconds. */
   default?: number;
+  /** The shortest accepted, in milliseconds (e.g. 1 for a timeout, where 0 means nothing). */
+  min?: number;
 }
 /** A size in bytes (`512`, `64KiB`, `1MiB`; `k`/`M` are binary too). */
 export interface BytesFlag extends FlagBase {
@@ -257,6 +259,11 @@ function convert(name: string, spec: FlagSpec, raw: unknown): unknown {
       // it to 1 ms): "--timeout 1000h" would time out immediately.
       if (ms > MAX_DURATION_MS) {
         throw new UsageError(`--${name}: "${text}" is longer than the longest wait, 596h`);
+      }
+      if (spec.min !== undefined && ms < spec.min) {
+        throw new UsageError(
+          `--${name}: "${text}" is shorter than the minimum of ${formatDuration(spec.min)}`,
+        );
       }
       return ms;
     }

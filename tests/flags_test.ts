@@ -127,6 +127,17 @@ Deno.test("parseFlags: a value given to a boolean flag is a usage error", () => 
   assert.equal(usage(() => parseFlags(["--udp=yes"], withShort)).message, "--udp takes no value");
 });
 
+Deno.test("parseFlags: a duration below its minimum is a usage error (--timeout 0)", () => {
+  const timeouts = defineFlags({
+    timeout: { type: "duration", default: 5000, min: 1, help: "longest wait" },
+  });
+  assert.equal(
+    usage(() => parseFlags(["--timeout", "0"], timeouts)).message,
+    '--timeout: "0" is shorter than the minimum of 1ms',
+  );
+  assert.equal(parseFlags(["--timeout", "1ms"], timeouts).options.timeout, 1);
+});
+
 Deno.test("parseFlags: bad values are usage errors naming the flag and the value", () => {
   const cases: [string[], RegExp][] = [
     [["--count", "x"], /^--count: "x" is not a whole number$/],

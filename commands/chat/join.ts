@@ -69,6 +69,7 @@ const flags = defineFlags({
     type: "duration",
     short: "W",
     default: 5000,
+    min: 1,
     help: "longest wait to connect and be welcomed, and for each acknowledgement",
   },
   reconnect: {

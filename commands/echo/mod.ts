@@ -57,6 +57,7 @@ const flags = defineFlags({
     type: "duration",
     short: "W",
     default: 5000,
+    min: 1,
     help: "client: longest wait to connect, and for each reply",
   },
   udp: { type: "boolean", short: "u", help: "client: probe over UDP" },

@@ -53,6 +53,7 @@ const flags = defineFlags({
     type: "duration",
     short: "W",
     default: 5000,
+    min: 1,
     help: "longest wait for one answer: resolving, connecting and every retry together",
   },
   retries: {
