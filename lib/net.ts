@@ -10,6 +10,7 @@ import { type Address, formatAddress, isIPv6 } from "./address.ts";
 import { formatDuration } from "./duration.ts";
 import { InterruptedError, netError, TimeoutError } from "./errors.ts";
 import type { Io } from "./io.ts";
+import { within } from "./pause.ts";
 
 /** Options of {@linkcode dial}. */
 export interface DialOptions {
@@ -181,12 +182,7 @@ export async function openUdp(address: Address, options: OpenUdpOptions): Promis
           });
         }
         pending ??= socket.receive();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const result = await Promise.race([
-          pending.then((r) => r, (err) => err as Error),
-          new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), left)),
-        ]);
-        clearTimeout(timer);
+        const result = await within(pending.then((r) => r, (err) => err as Error), left);
         if (result === undefined) continue; // timed out; loop throws
         pending = undefined;
         if (result instanceof Error) {

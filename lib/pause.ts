@@ -29,3 +29,27 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
     }
   });
 }
+
+/**
+ * `work`'s result, or `undefined` if `ms` milliseconds pass first. Nothing is cancelled:
+ * `work` goes on, so a caller that keeps it (a pending read) can wait on it again. The
+ * timer is cleared either way, so it never keeps the process alive. `work` must not
+ * resolve to `undefined` itself, or the two cannot be told apart.
+ *
+ * @example
+ * ```ts
+ * const n = await within(conn.read(buf), 250);
+ * if (n === undefined) console.log("nothing within 250ms");
+ * ```
+ */
+export async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,7 +1,7 @@
-/** Unit tests of `pause()`: a stop signal ends it at once and leaves no timer behind. */
+/** Unit tests of `pause()` and `within()`: waits that end early and leave no timer behind. */
 
 import assert from "node:assert/strict";
-import { pause } from "../lib/pause.ts";
+import { pause, within } from "../lib/pause.ts";
 
 // An hour-long pause that returns proves the abort ended it; Deno's sanitizer fails the
 // test if its timer were left running.
@@ -23,4 +23,16 @@ Deno.test("pause() without an abort waits out its time", async () => {
   assert.equal(done, false);
   await paused;
   assert.equal(done, true);
+});
+
+Deno.test("within() gives the work's result when it settles first", async () => {
+  assert.equal(await within(Promise.resolve(42), 10_000), 42);
+});
+
+Deno.test("within() gives undefined when the time runs out, and the work goes on", async () => {
+  let finish!: (n: number) => void;
+  const work = new Promise<number>((resolve) => finish = resolve);
+  assert.equal(await within(work, 1), undefined);
+  finish(7);
+  assert.equal(await within(work, 10_000), 7, "the same pending work can be waited on again");
 });

@@ -11,6 +11,7 @@ import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.t
 import { defineFlags } from "../../lib/flags.ts";
 import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
+import { within } from "../../lib/pause.ts";
 import { type Connection, DEFAULT_GRACE_MS, serve, serverFlags } from "../../lib/server.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import { Room } from "./room.ts";
@@ -199,12 +200,7 @@ async function turnAway(conn: Deno.TcpConn, framing: "auto" | "ascii8"): Promise
   let pending: Promise<number | null> | undefined;
   if (framing === "auto") {
     pending = conn.read(scratch).catch(() => null);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const n = await Promise.race([
-      pending,
-      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), SNIFF_MS)),
-    ]);
-    clearTimeout(timer);
+    const n = await within(pending, SNIFF_MS);
     if (n !== undefined) pending = undefined; // that read is done
     if (n && scratch[0] === 0) dialect = "framed";
   }
@@ -221,14 +217,7 @@ async function turnAway(conn: Deno.TcpConn, framing: "auto" | "ascii8"): Promise
   const deadline = Date.now() + LINGER_MS;
   while (Date.now() < deadline) {
     pending ??= conn.read(scratch).catch(() => null);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const n = await Promise.race([
-      pending,
-      new Promise<undefined>((resolve) =>
-        timer = setTimeout(() => resolve(undefined), deadline - Date.now())
-      ),
-    ]);
-    clearTimeout(timer);
+    const n = await within(pending, deadline - Date.now());
     if (n === undefined || n === null) return; // lingered long enough, or the client closed
     pending = undefined;
   }
