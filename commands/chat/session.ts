@@ -184,7 +184,9 @@ export class Session implements Member {
    * {@linkcode LINGER_MS} pass.
    */
   #lingeringClose(): void {
-    if (!this.#reading) return this.#close();
+    // Nothing to linger for when the read loop is over, or when the flush grace already
+    // closed the connection (closing the outbox is what ended the wait for the flush).
+    if (!this.#reading || this.outbox.closed) return this.#close();
     try {
       this.#c.conn.closeWrite().catch(() => this.#close());
     } catch {
