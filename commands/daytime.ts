@@ -12,7 +12,7 @@ import { DAYTIME_FORMATS, type DaytimeFormat, daytimeText } from "../lib/daytime
 import { UsageError } from "../lib/errors.ts";
 import { defineFlags } from "../lib/flags.ts";
 import { createOutput } from "../lib/output.ts";
-import { type Connection, type DatagramHandler, serve, serverFlags } from "../lib/server.ts";
+import { type Connection, type DatagramHandler, serve, serverFlags } from "../lib/server/mod.ts";
 import { toRfc868 } from "../lib/time.ts";
 
 /** The daytime port of RFC 867. */
@@ -134,13 +134,7 @@ UTC, big-endian, modulo 2^32 so it stays right after the 2036 wrap; default port
     const answer = time ? timeAnswer : daytimeAnswer(options.format ?? "rfc867", {
       utc: options.utc,
     });
-    const tcp = async (c: Connection) => {
-      const bytes = answer(io.now());
-      let written = 0;
-      while (written < bytes.length) written += await c.conn.write(bytes.subarray(written));
-      c.bytesOut += bytes.length;
-      c.trace?.("write", bytes);
-    };
+    const tcp = (c: Connection) => c.writeAll(answer(io.now()));
     const udp: DatagramHandler = (_data, _peer, reply) => reply(answer(io.now()));
     return serve({
       name: "daytime",

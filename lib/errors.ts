@@ -264,6 +264,25 @@ export function isTimeout(err: unknown): boolean {
 }
 
 /**
+ * Errors that mean the peer or the socket went away: a normal end, not a failure.
+ *
+ * @example
+ * ```ts
+ * isDisconnect(new Deno.errors.ConnectionReset("reset")); // true: the peer left
+ * isDisconnect(new TypeError("bug")); // false
+ * ```
+ */
+export function isDisconnect(err: unknown): boolean {
+  return err instanceof Deno.errors.BadResource ||
+    err instanceof Deno.errors.Interrupted ||
+    err instanceof Deno.errors.ConnectionReset ||
+    err instanceof Deno.errors.ConnectionAborted ||
+    err instanceof Deno.errors.BrokenPipe ||
+    err instanceof Deno.errors.NotConnected ||
+    err instanceof Deno.errors.UnexpectedEof;
+}
+
+/**
  * The exit code for an error that reached the top of a command.
  *
  * @example

@@ -374,6 +374,34 @@ Deno.test({
 });
 
 Deno.test({
+  name: "echo server: --workers reports the real peak across threads, not each thread's added",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using server = await startSockit(["echo", "--port", "0", "--workers", "2", "--json"]);
+    // One connection at a time, until both threads have served some (bounded): the
+    // peak is 1 however the kernel spread them; adding each thread's peak says 2.
+    const threads = new Set<string>();
+    let served = 0;
+    while (served < 6 || (threads.size < 2 && served < 40)) {
+      const conn = await connect(server.port);
+      try {
+        assertSameBytes(await echoBack(conn, new Uint8Array([served])), new Uint8Array([served]));
+      } finally {
+        conn.close();
+      }
+      const gone = JSON.parse(await server.stdout.until((l) => l.includes('"disconnect"')));
+      threads.add(/^(w\d+)\./.exec(gone.id)?.[1] ?? "main");
+      served++;
+    }
+    assert.equal(threads.size, 2, `${served} connections all went to one thread`);
+    assert.equal((await server.stop()).code, 0);
+    const summary = events(await server.stdout.rest()).find((e) => e.event === "summary");
+    assert.equal(summary?.connections, served, JSON.stringify(summary));
+    assert.equal(summary?.maxOpen, 1, JSON.stringify(summary));
+  },
+});
+
+Deno.test({
   name: "echo server: --max-conns caps the total over all --workers threads",
   ignore: Deno.build.os !== "linux",
   async fn() {

@@ -8,6 +8,7 @@ import {
   exitCodeOf,
   formatError,
   InterruptedError,
+  isDisconnect,
   isTimeout,
   ListenError,
   netError,
@@ -231,4 +232,18 @@ Deno.test("formatError: an unexpected error says so and keeps its stack for the 
   assert.equal(first, "sockit: internal error: x is undefined (please report this)");
   assert(rest.join("\n").includes("TypeError"), text);
   assert.equal(formatError(42), "sockit: internal error: 42 (please report this)");
+});
+
+Deno.test("isDisconnect: the peer going away is a normal end, other errors are not", () => {
+  for (
+    const err of [
+      new Deno.errors.BadResource("x"),
+      new Deno.errors.ConnectionReset("x"),
+      new Deno.errors.BrokenPipe("x"),
+      new Deno.errors.NotConnected("x"),
+      new Deno.errors.UnexpectedEof("x"),
+    ]
+  ) assert(isDisconnect(err), err.name);
+  assert(!isDisconnect(new Error("x")));
+  assert(!isDisconnect(new Deno.errors.PermissionDenied("x")));
 });

@@ -30,14 +30,14 @@ export interface OutboxOptions {
  * ```
  */
 export class Outbox {
-  readonly #conn: Deno.Conn;
+  readonly #conn: Pick<Deno.Conn, "write">;
   readonly #options: OutboxOptions;
   #queue: Uint8Array[] = [];
   #queued = 0; // bytes queued plus bytes being written
   #closed = false;
   #drained: (() => void)[] = [];
 
-  constructor(conn: Deno.Conn, options: OutboxOptions) {
+  constructor(conn: Pick<Deno.Conn, "write">, options: OutboxOptions) {
     this.#conn = conn;
     this.#options = options;
   }

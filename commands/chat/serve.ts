@@ -12,10 +12,10 @@ import { defineFlags } from "../../lib/flags.ts";
 import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
 import { within } from "../../lib/pause.ts";
-import { type Connection, DEFAULT_GRACE_MS, serve, serverFlags } from "../../lib/server.ts";
+import { type Connection, DEFAULT_GRACE_MS, serve, serverFlags } from "../../lib/server/mod.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import { Room } from "./room.ts";
-import { LINGER_MS, Session, type SessionSettings } from "./session.ts";
+import { Session, type SessionSettings } from "./session.ts";
 import { Transcript } from "./transcript.ts";
 
 /** Room a line or ascii8 message gets beyond `--max-message` for `/msg NAME `. */
@@ -152,7 +152,6 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
       out.note(`sockit: --log ${transcript.path}: ${String(err)}; transcript stopped`);
   }
   const room = new Room({ limits, out, now: () => io.now(), transcript, quiet: options.quiet });
-  const sessions = new Map<Connection, Session>();
   try {
     return await serve({
       name: "chat-serve",
@@ -162,25 +161,15 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
       maxConns: options.maxConns,
       idleTimeout: options.idleTimeout,
       quiet: options.quiet,
-      async tcp(c) {
+      tcp(c) {
         const session = new Session(c, room, settings);
-        sessions.set(c, session);
-        try {
-          await session.run();
-        } finally {
-          sessions.delete(c);
-        }
+        return {
+          done: session.run(),
+          onIdle: () => session.timeout(),
+          onShutdown: () => room.shutdown([session]),
+        };
       },
-      onIdle(c) {
-        const session = sessions.get(c);
-        if (session) session.timeout();
-        else c.close();
-      },
-      onRejected: (conn) => turnAway(conn, options.framing),
-      onShutdown(open) {
-        room.shutdown([...open].flatMap((c) => sessions.get(c) ?? []));
-        return Promise.resolve();
-      },
+      onRejected: (c) => turnAway(c, options.framing),
       stats: () => ({ ...room.stats }),
     }, { io, out, trace: options.trace });
   } finally {
@@ -190,35 +179,20 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
 
 /**
  * Tells a connection over `--max-conns` why it is closed, in its dialect: a framed
- * client sends its 0x00 at once; anyone silent for a moment is answered in text.
+ * client sends its 0x00 at once; anyone silent for a moment is answered in text. The
+ * runtime then closes it with a lingering close (a read still pending from the sniff
+ * is the one it waits on).
  */
-async function turnAway(conn: Deno.TcpConn, framing: "auto" | "ascii8"): Promise<void> {
+async function turnAway(c: Connection, framing: "auto" | "ascii8"): Promise<void> {
   let dialect: Dialect = framing === "ascii8" ? "ascii8" : "line";
-  const scratch = new Uint8Array(4096);
-  // One read stays pending from the sniff into the drain below: a second read issued
-  // while the first is still pending would fail as busy.
-  let pending: Promise<number | null> | undefined;
   if (framing === "auto") {
-    pending = conn.read(scratch).catch(() => null);
-    const n = await within(pending, SNIFF_MS);
-    if (n !== undefined) pending = undefined; // that read is done
+    const scratch = new Uint8Array(4096);
+    const n = await within(c.read(scratch).catch(() => null), SNIFF_MS);
     if (n && scratch[0] === 0) dialect = "framed";
   }
-  const bytes = encodeFor(dialect, {
+  await c.writeAll(encodeFor(dialect, {
     type: "error",
     code: "server_full",
     message: "The server has too many connections (--max-conns); try again later",
-  });
-  let at = 0;
-  while (at < bytes.length) at += await conn.write(bytes.subarray(at));
-  // A lingering close, as a session's (see Session): FIN, then discard what the client
-  // still sends until it closes or LINGER_MS pass, so no RST destroys the reply.
-  await conn.closeWrite().catch(() => {});
-  const deadline = Date.now() + LINGER_MS;
-  while (Date.now() < deadline) {
-    pending ??= conn.read(scratch).catch(() => null);
-    const n = await within(pending, deadline - Date.now());
-    if (n === undefined || n === null) return; // lingered long enough, or the client closed
-    pending = undefined;
-  }
+  }));
 }

@@ -16,7 +16,8 @@ import {
   lengthPrefixDecoder,
   lineDecoder,
 } from "../../lib/framing.ts";
-import { type Connection, isDisconnect } from "../../lib/server.ts";
+import { isDisconnect } from "../../lib/errors.ts";
+import type { Connection } from "../../lib/server/mod.ts";
 import { Outbox } from "./outbox.ts";
 import { PlainText } from "./plain_text.ts";
 import {
@@ -56,9 +57,6 @@ export const MIN_READ_BUFFER = 16 * 1024;
 /** The largest read buffer of a connection. */
 export const MAX_READ_BUFFER = 256 * 1024;
 
-/** Longest a lingering close waits for the client to close after our FIN. */
-export const LINGER_MS = 500;
-
 /**
  * Serves one chat connection. Create it when the runtime hands over a connection,
  * then `await session.run()`.
@@ -82,9 +80,6 @@ export class Session implements Member {
   /** Input is no longer handled (quit, error, dropped, shutting down). */
   #ending = false;
   #ended = false;
-  /** The read loop is running (and so can drain input during a lingering close). */
-  #reading = false;
-  #linger: ReturnType<typeof setTimeout> | undefined;
   #closed: Promise<void>;
   #markClosed!: () => void;
 
@@ -95,14 +90,10 @@ export class Session implements Member {
     this.id = c.id;
     this.peer = c.peer;
     this.#closed = new Promise((resolve) => this.#markClosed = resolve);
-    this.outbox = new Outbox(c.conn, {
+    this.outbox = new Outbox(c, {
       maxQueue: settings.maxQueue,
       onOverflow: () => this.#tooSlow(),
       onError: () => this.end(),
-      onWrite: (bytes) => {
-        c.bytesOut += bytes.length;
-        c.trace?.("write", bytes);
-      },
     });
     if (settings.framing === "ascii8") this.#speak("ascii8");
   }
@@ -112,12 +103,11 @@ export class Session implements Member {
     const c = this.#c;
     let buf = new Uint8Array(MIN_READ_BUFFER);
     const onFrame = (frame: Uint8Array) => this.#frame(frame);
-    this.#reading = true;
     try {
       for (;;) {
         let n: number | null;
         try {
-          n = await c.conn.read(buf);
+          n = await c.read(buf);
         } catch (err) {
           if (this.#ended || isDisconnect(err)) break;
           throw err;
@@ -126,11 +116,8 @@ export class Session implements Member {
           if (!this.#ending) this.#endOfInput(onFrame);
           break;
         }
-        c.touch();
-        c.bytesIn += n;
         const chunk = buf.subarray(0, n);
-        c.trace?.("read", chunk);
-        if (this.#ending) continue; // a lingering close drains what still comes: see end()
+        if (this.#ending) continue; // dropped: this client's goodbye is under way
         if (!this.dialect) this.#speak(chunk[0] === 0 ? "framed" : "line");
         if (this.dialect === "line") this.#plain.prepare(chunk);
         try {
@@ -150,12 +137,8 @@ export class Session implements Member {
         }
       }
     } finally {
-      this.#reading = false;
       this.#room.leave(this, "disconnect"); // no-op when already gone for another reason
       this.end({ flush: true });
-      // Input is over (EOF, reset, or the runtime closed the socket): nothing is left to
-      // drain, so a lingering close need not wait out its timer.
-      if (this.#linger !== undefined) this.#close();
     }
     await this.#closed;
   }
@@ -172,31 +155,14 @@ export class Session implements Member {
     const timer = setTimeout(() => this.#close(), this.#settings.flushGrace);
     this.outbox.flushed().then(() => {
       clearTimeout(timer);
-      this.#lingeringClose();
+      // The flush grace may have closed the connection already (closing the outbox is
+      // what ended the wait); otherwise the goodbye must not be lost to a reset.
+      if (this.outbox.closed) return this.#close();
+      this.#c.lingeringClose().then(() => this.#close());
     });
   }
 
-  /**
-   * Closes after the last queued byte without losing it. Closing a socket that still
-   * holds unread input makes the kernel send RST instead of FIN, and an RST can destroy
-   * the goodbye (error, shutdown notice) before the client reads it. So: FIN first, then
-   * the read loop discards whatever the client still sends until it closes too, or
-   * {@linkcode LINGER_MS} pass.
-   */
-  #lingeringClose(): void {
-    // Nothing to linger for when the read loop is over, or when the flush grace already
-    // closed the connection (closing the outbox is what ended the wait for the flush).
-    if (!this.#reading || this.outbox.closed) return this.#close();
-    try {
-      this.#c.conn.closeWrite().catch(() => this.#close());
-    } catch {
-      return this.#close();
-    }
-    this.#linger = setTimeout(() => this.#close(), LINGER_MS);
-  }
-
   #close(): void {
-    clearTimeout(this.#linger);
     this.outbox.close();
     this.#c.close();
     this.#markClosed();

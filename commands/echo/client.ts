@@ -8,13 +8,12 @@
 import type { Address } from "../../lib/address.ts";
 import { formatAddress, formatNetAddr } from "../../lib/address.ts";
 import { formatDuration, formatElapsed } from "../../lib/duration.ts";
-import { ExitCode, isTimeout, netError, TimeoutError } from "../../lib/errors.ts";
+import { ExitCode, isDisconnect, isTimeout, netError, TimeoutError } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
 import { dial, openUdp } from "../../lib/net.ts";
 import { round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
-import { isDisconnect } from "../../lib/server.ts";
 import type { Tracer } from "../../lib/trace.ts";
 
 /** What the client was asked to do. */

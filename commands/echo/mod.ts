@@ -18,7 +18,7 @@ import {
   type Server,
   serverFlags,
   type ServerStats,
-} from "../../lib/server.ts";
+} from "../../lib/server/mod.ts";
 import { createTracer } from "../../lib/trace.ts";
 import { randomBytes, runProbes } from "./client.ts";
 import { echoConnection, echoDatagram, workerPlan } from "./server.ts";

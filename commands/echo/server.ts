@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Connection, DatagramHandler } from "../../lib/server.ts";
+import type { Connection, DatagramHandler } from "../../lib/server/mod.ts";
 
 /** Size of the buffer each connection reuses for every read. */
 export const ECHO_BUFFER_SIZE = 64 * 1024;
@@ -16,7 +16,8 @@ export const ECHO_BUFFER_SIZE = 64 * 1024;
  * twice the rate of `readable.pipeTo(writable)`). Each write is awaited before the next
  * read, so a client that does not read stops being read from: backpressure. When the
  * client shuts its write side, everything read has been written back, and the
- * connection closes: half-close works.
+ * connection closes: half-close works. Shutdown and the idle timeout close the
+ * connection (the runtime's default), which ends the pending read.
  *
  * @example
  * ```ts
@@ -24,25 +25,11 @@ export const ECHO_BUFFER_SIZE = 64 * 1024;
  * ```
  */
 export async function echoConnection(c: Connection): Promise<void> {
-  const { conn } = c;
   const buf = new Uint8Array(ECHO_BUFFER_SIZE);
-  const stop = () => c.close();
-  c.signal.addEventListener("abort", stop, { once: true });
-  try {
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      c.touch();
-      c.bytesIn += n;
-      const chunk = buf.subarray(0, n);
-      c.trace?.("read", chunk);
-      let written = 0;
-      while (written < n) written += await conn.write(chunk.subarray(written));
-      c.bytesOut += n;
-      c.trace?.("write", chunk);
-    }
-  } finally {
-    c.signal.removeEventListener("abort", stop);
+  for (;;) {
+    const n = await c.read(buf);
+    if (n === null) return;
+    await c.writeAll(buf.subarray(0, n));
   }
 }
 

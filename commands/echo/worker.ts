@@ -10,7 +10,7 @@
 
 import { systemIo } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
-import { listen } from "../../lib/server.ts";
+import { listen } from "../../lib/server/mod.ts";
 import { echoConnection } from "./server.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 

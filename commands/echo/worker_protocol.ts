@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ServerStats } from "../../lib/server.ts";
+import type { ServerStats } from "../../lib/server/mod.ts";
 
 /** What a worker needs to open its own listener on the shared port. */
 export interface WorkerStart {

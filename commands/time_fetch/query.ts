@@ -23,6 +23,7 @@ import {
 import { formatDuration } from "../../lib/duration.ts";
 import {
   InterruptedError,
+  isDisconnect,
   netError,
   ProtocolError,
   SockitError,
@@ -30,7 +31,6 @@ import {
 } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
 import { dial, openUdp } from "../../lib/net.ts";
-import { isDisconnect } from "../../lib/server.ts";
 import { fromRfc868, type NtpTimestamp } from "../../lib/time.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { checkReply, clientRequest, ntpOffset, refIdText, serverTimes } from "./ntp.ts";

@@ -1,0 +1,142 @@
+/**
+ * The TCP side of the runtime: the accept loop, admission (`--max-conns`), and the life
+ * of one connection: register → log → handler → close, unregister, log.
+ *
+ * @module
+ */
+
+import { formatNetAddr } from "../address.ts";
+import { formatElapsed } from "../duration.ts";
+import { isDisconnect } from "../errors.ts";
+import { openConnection, type RuntimeConnection } from "./connection.ts";
+import { type Runtime, track, type Tracked } from "./runtime.ts";
+
+/**
+ * Accepts until the runtime stops. A connection reset before it was accepted
+ * (NotConnected, ConnectionAborted) or running out of file descriptors must not end the
+ * loop: this is why there is no bare `for await (const c of listener)` here.
+ *
+ * @example
+ * ```ts
+ * loops.push(acceptLoop(rt, Deno.listen({ port: 0 })));
+ * ```
+ */
+export async function acceptLoop(rt: Runtime, listener: Deno.Listener): Promise<void> {
+  while (!rt.stopping.signal.aborted) {
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (err) {
+      if (rt.stopping.signal.aborted || err instanceof Deno.errors.BadResource) return;
+      rt.stats.acceptErrors++;
+      if (!isDisconnect(err)) {
+        rt.out.note(`sockit: accept on ${formatNetAddr(listener.addr as Deno.NetAddr)}: ${err}`);
+        await new Promise((r) => setTimeout(r, 50)); // fd exhaustion: give closes a moment
+      }
+      continue;
+    }
+    const open = admit(rt);
+    if (open === undefined) track(rt, reject(rt, conn));
+    else track(rt, serveConnection(rt, conn, open));
+  }
+}
+
+/**
+ * Counts a new connection in and returns how many are open with it, or `undefined`
+ * when `--max-conns` are open already (on every thread, with `--workers`).
+ */
+function admit(rt: Runtime): number | undefined {
+  const maxConns = rt.spec.maxConns ?? Infinity;
+  const shared = rt.spec.openAcrossThreads;
+  if (!shared) return rt.open.size < maxConns ? rt.open.size + 1 : undefined;
+  const before = Atomics.add(shared, 0, 1);
+  if (before < maxConns) return before + 1;
+  Atomics.sub(shared, 0, 1);
+  return undefined;
+}
+
+/** Connections open now, on every thread. */
+function openNow(rt: Runtime): number {
+  const shared = rt.spec.openAcrossThreads;
+  return shared ? Atomics.load(shared, 0) : rt.open.size;
+}
+
+/** Turns away a connection over `--max-conns`: logged, told why if the command says so. */
+async function reject(rt: Runtime, conn: Deno.Conn): Promise<void> {
+  rt.stats.rejected++;
+  const peer = formatNetAddr(conn.remoteAddr as Deno.NetAddr);
+  if (!rt.spec.quiet) {
+    const open = openNow(rt);
+    rt.out.log(
+      "reject",
+      { transport: "tcp", peer, open },
+      `reject ${peer}: ${open} connections open (--max-conns)`,
+    );
+  }
+  const c = openConnection(conn, { id: 0, label: "-", peer, trace: rt.tracer });
+  if (!rt.spec.onRejected) return c.close();
+  try {
+    await rt.spec.onRejected(c);
+    await c.lingeringClose();
+  } catch { /* the peer is being turned away anyway */ }
+  c.close();
+}
+
+/** Serves one admitted connection from registration to the disconnect line. */
+async function serveConnection(rt: Runtime, conn: Deno.Conn, open: number): Promise<void> {
+  const id = rt.nextId++;
+  const label = `${rt.idPrefix}${id}`;
+  const peer = formatNetAddr(conn.remoteAddr as Deno.NetAddr);
+  const c = openConnection(conn, { id, label, peer, trace: rt.tracer });
+  const tracked: Tracked = { c, hooks: {}, idled: false };
+  const started = performance.now();
+  rt.open.set(c, tracked);
+  rt.stats.connections++;
+  rt.stats.maxOpen = Math.max(rt.stats.maxOpen, open);
+  if (!rt.spec.quiet) {
+    rt.out.log(
+      "connect",
+      { transport: "tcp", id: label, peer, open },
+      `connect #${label} from ${peer} (${open} open)`,
+    );
+  }
+  const failure = await runHandler(rt, tracked);
+  c.close();
+  rt.open.delete(c);
+  if (rt.spec.openAcrossThreads) Atomics.sub(rt.spec.openAcrossThreads, 0, 1);
+  rt.stats.bytesIn += c.bytesIn;
+  rt.stats.bytesOut += c.bytesOut;
+  if (!rt.spec.quiet) logDisconnect(rt, c, performance.now() - started, failure);
+}
+
+/** Runs the command's handler; returns why it failed, if it did (a bug, not a hang-up). */
+async function runHandler(rt: Runtime, tracked: Tracked): Promise<string | undefined> {
+  try {
+    const handled = rt.spec.tcp!(tracked.c);
+    if (handled instanceof Promise) return void await handled;
+    tracked.hooks = handled;
+    await handled.done;
+  } catch (err) {
+    if (isDisconnect(err)) return undefined;
+    rt.stats.handlerErrors++;
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+function logDisconnect(
+  rt: Runtime,
+  c: RuntimeConnection,
+  elapsedMs: number,
+  failure: string | undefined,
+): void {
+  const ms = Math.round(elapsedMs);
+  const reason = failure ? `error: ${failure}` : c.closeReason ?? "closed";
+  const { label, peer, bytesIn, bytesOut } = c;
+  rt.out.log(
+    "disconnect",
+    { transport: "tcp", id: label, peer, reason, bytesIn, bytesOut, durationMs: ms },
+    `disconnect #${label} ${peer} after ${
+      formatElapsed(ms)
+    }, ${bytesIn} bytes in, ${bytesOut} out (${reason})`,
+  );
+}

@@ -1,0 +1,46 @@
+/**
+ * The flags every server command takes besides its transport (SPEC, "Conventions").
+ *
+ * @module
+ */
+
+import { defineFlags } from "../flags.ts";
+
+/**
+ * The runtime's flags, declared once for every server command.
+ *
+ * @example
+ * ```ts
+ * const flags = defineFlags({ ...serverFlags(7), ...commonFlags });
+ * ```
+ */
+export function serverFlags(defaultPort: number) {
+  return defineFlags({
+    host: {
+      type: "string",
+      default: "127.0.0.1",
+      valueName: "HOST",
+      help: "address to listen on; 0.0.0.0 or :: to expose to the network",
+    },
+    port: {
+      type: "integer",
+      default: defaultPort,
+      min: 0,
+      max: 65535,
+      valueName: "PORT",
+      help: "port to listen on; 0 picks a free one",
+    },
+    maxConns: {
+      type: "integer",
+      default: 10_000,
+      min: 1,
+      help: "most TCP connections open at once; further ones are closed at once",
+    },
+    idleTimeout: {
+      type: "duration",
+      default: 0,
+      help: "close a connection after this long without traffic (0: never)",
+    },
+    quiet: { type: "boolean", help: "do not log connections and disconnections" },
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * A server command from start to end: bind, the listening lines, serve until a stop
+ * signal, shut down gracefully, the summary line.
+ *
+ * @module
+ */
+
+import { formatNetAddr } from "../address.ts";
+import { ExitCode } from "../errors.ts";
+import type { Io } from "../io.ts";
+import type { Output } from "../output.ts";
+import { listen, type Server } from "./listen.ts";
+import type { ListenOptions } from "./runtime.ts";
+import type { ServerSpec } from "./spec.ts";
+import { mergeStats, type ServerStats, summaryLine } from "./stats.ts";
+
+/**
+ * The SPEC's first line(s): where the server listens, one per transport.
+ *
+ * @example
+ * ```ts
+ * announceListening(out, server.addrs); // listening on tcp 127.0.0.1:40123
+ * ```
+ */
+export function announceListening(out: Output, addrs: readonly Deno.NetAddr[]): void {
+  for (const addr of addrs) {
+    out.result(
+      "listening",
+      { transport: addr.transport, host: addr.hostname, port: addr.port },
+      `listening on ${addr.transport} ${formatNetAddr(addr)}`,
+    );
+  }
+}
+
+/** Options of {@linkcode serve}. */
+export interface ServeOptions extends ListenOptions {
+  io: Io;
+  /**
+   * Runs once the listeners are bound, before the listening lines are printed (e.g. to
+   * start workers on the same port); its return value is awaited at shutdown.
+   */
+  started?: (server: Server) => Promise<{ stop(): Promise<ServerStats> } | void>;
+}
+
+/**
+ * Runs a server command from start to end: binds, prints the listening lines, serves
+ * until SIGINT/SIGTERM (SIGINT/SIGBREAK on Windows), shuts down gracefully, prints the
+ * summary and returns exit code 0. A second signal returns 130 at once, abandoning the
+ * shutdown; the caller's exit ends what is left.
+ *
+ * @throws {SockitError} exit 7 when an address cannot be bound.
+ *
+ * @example
+ * ```ts
+ * await serve({ name: "echo", host: "127.0.0.1", port: 0, transport: "tcp", tcp: echoConnection },
+ *   { io, out });
+ * ```
+ */
+export async function serve(spec: ServerSpec, options: ServeOptions): Promise<number> {
+  const { io, out } = options;
+  const began = performance.now();
+  const server = listen(spec, options);
+  // Subscribe before the listening line: a script may signal as soon as it reads it.
+  const signals = stopSignals(io, out);
+  const helpers = await options.started?.(server).catch((err) => {
+    signals.unsubscribe();
+    throw err;
+  });
+  announceListening(out, server.addrs);
+  await signals.first;
+  const stopping = (async () => {
+    const [stats, more] = await Promise.all([server.shutdown(), helpers?.stop()]);
+    if (more) mergeStats(stats, more);
+    const summary = summaryLine(spec.name, stats, performance.now() - began, spec.stats?.());
+    out.result("summary", summary.fields, summary.text);
+    return ExitCode.ok;
+  })();
+  const code = await Promise.race([stopping, signals.second]);
+  // Only now: a second signal up to here must still exit at once, not by the default
+  // action (143 without a summary).
+  signals.unsubscribe();
+  return code;
+}
+
+/** The first stop signal starts the shutdown; the second ends it at once (130). */
+function stopSignals(io: Io, out: Output) {
+  const first = Promise.withResolvers<void>();
+  const second = Promise.withResolvers<number>();
+  let count = 0;
+  const unsubscribe = io.onSignal((signal) => {
+    count++;
+    if (count === 1) {
+      out.log("shutdown", { signal }, `${signal}: shutting down (again to exit at once)`);
+      first.resolve();
+    } else {
+      out.note(`sockit: ${signal} again, exiting now`);
+      second.resolve(ExitCode.interrupted);
+    }
+  });
+  return { first: first.promise, second: second.promise, unsubscribe };
+}
