@@ -269,8 +269,8 @@ Deno.test("Outbox writes at once, then sends what queued meanwhile in one write"
   const fake = fakeConn();
   const written: number[] = [];
   const box = new Outbox(fake.conn, {
-    maxQueue: 1000,
-    onOverflow: () => assert.fail("no overflow"),
+    limit: 1000,
+    onPressure: () => assert.fail("never full"),
     onWrite: (b) => written.push(b.length),
   });
   box.send(encoder.encode("one\n"));
@@ -291,29 +291,68 @@ Deno.test("Outbox writes at once, then sends what queued meanwhile in one write"
   assert.deepEqual(written, [4, 10]);
 });
 
-Deno.test("Outbox overflows once past maxQueue and then takes nothing", async () => {
+Deno.test("Outbox is full past its limit, keeps everything, and has room again at half", async () => {
   const fake = fakeConn();
-  let overflows = 0;
-  const box = new Outbox(fake.conn, { maxQueue: 10, onOverflow: () => overflows++ });
+  const pressure: boolean[] = [];
+  const box = new Outbox(fake.conn, { limit: 10, onPressure: (full) => pressure.push(full) });
   assert.ok(box.send(new Uint8Array(6))); // being written: still counts
   assert.ok(box.send(new Uint8Array(4)));
-  assert.ok(!box.send(new Uint8Array(1)));
-  assert.equal(overflows, 1);
-  assert.ok(box.closed);
-  assert.ok(!box.send(new Uint8Array(1)));
-  assert.equal(overflows, 1);
-  await box.flushed(); // closed: resolves at once
+  assert.ok(!box.full);
+  assert.ok(box.send(new Uint8Array(3)));
+  assert.ok(box.full, "past the limit");
+  assert.ok(box.send(new Uint8Array(2)), "still taken: nothing is dropped");
+  assert.deepEqual(pressure, [true]);
+  fake.complete(); // 6 written: 9 wait, more than half of 10
+  await tick();
+  assert.ok(box.full);
+  fake.complete(); // 9 written together: none waits
+  await tick();
+  assert.deepEqual(pressure, [true, false]);
+  assert.equal(box.queued, 0);
+  assert.deepEqual(fake.writes.map((w) => w.length), [6, 9]);
+});
+
+Deno.test("Outbox counts stall checks without a completed write while bytes wait", async () => {
+  const fake = fakeConn();
+  const box = new Outbox(fake.conn, { limit: 100 });
+  assert.equal(box.stalledTicks(), 0, "nothing waits");
+  box.send(new Uint8Array(5));
+  assert.equal(box.stalledTicks(), 1);
+  assert.equal(box.stalledTicks(), 2);
+  fake.complete(2); // some bytes taken: progress
+  await tick();
+  assert.equal(box.stalledTicks(), 0);
+  assert.equal(box.stalledTicks(), 1);
   fake.complete();
   await tick();
-  assert.equal(fake.writes.length, 1, "queued bytes are dropped, not written");
+  assert.equal(box.stalledTicks(), 0, "drained");
+});
+
+Deno.test("Outbox queue takes many chunks in order, coalesced, without losing any", async () => {
+  const fake = fakeConn();
+  const box = new Outbox(fake.conn, { limit: 1 << 30 });
+  box.send(encoder.encode("first\n"));
+  let expected = "first\n";
+  for (let i = 0; i < 5000; i++) {
+    const line = `${i} ${"x".repeat(i % 50)}\n`;
+    box.send(encoder.encode(line));
+    expected += line;
+  }
+  const flushed = box.flushed();
+  for (let i = 0; i < 100 && fake.pending > 0; i++) {
+    fake.complete();
+    await tick();
+  }
+  await flushed;
+  assert.equal(fake.writes.map((w) => decoder.decode(w)).join(""), expected);
+  assert.ok(fake.writes.length < 20, `${fake.writes.length} writes`);
 });
 
 Deno.test("Outbox reports a failed write once and closes", async () => {
   const fake = fakeConn();
   const errors: unknown[] = [];
   const box = new Outbox(fake.conn, {
-    maxQueue: 100,
-    onOverflow: () => {},
+    limit: 100,
     onError: (e) => errors.push(e),
   });
   box.send(new Uint8Array(3));

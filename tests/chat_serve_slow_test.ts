@@ -1,7 +1,7 @@
 /**
  * `chat-serve` with clients that stop reading: the others keep getting every message,
- * the stuck ones are dropped once more than `--max-queue` bytes wait for them, and
- * their leave is announced as `too_slow`.
+ * the stuck ones are dropped once they took no bytes for `--stall-timeout` while bytes
+ * waited for them, and their leave is announced as `too_slow`.
  */
 
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { startSockit, writeAll } from "./helpers.ts";
 
 const encoder = new TextEncoder();
 
-Deno.test("chat-serve: clients that never read are dropped as too_slow; the others get everything", async () => {
+Deno.test("chat-serve: clients that never read are dropped as too_slow after --stall-timeout; the others get everything", async () => {
   const maxQueue = 64 * 1024;
   await using server = await startSockit([
     "chat-serve",
@@ -21,6 +21,8 @@ Deno.test("chat-serve: clients that never read are dropped as too_slow; the othe
     String(maxQueue),
     "--max-message",
     "32KiB",
+    "--stall-timeout",
+    "200ms",
   ]);
   // Two clients that join and then never read a byte.
   const stuckLine = await Deno.connect({ hostname: LOOPBACK, port: server.port });

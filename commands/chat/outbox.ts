@@ -1,19 +1,24 @@
 /**
- * A chat client's outgoing queue and the writer loop that drains it, so that one slow
- * reader never holds up a broadcast: the room only appends shared, already-encoded
- * bytes here (no await), and each client's own loop writes them out at the pace that
- * client reads. A queue that passes its limit means the client stopped reading: the
- * outbox calls `onOverflow` once and takes nothing more.
+ * A chat client's outgoing queue and the writer loop that drains it. The room only
+ * appends shared, already-encoded bytes here (no await), and each client's own loop
+ * writes them out at the pace that client reads. Nothing queued is ever dropped while
+ * the client is connected: past `limit` bytes the outbox says it is full
+ * (`onPressure(true)`), and whoever fills it (the room's senders, see `pressure.ts`)
+ * waits until it has drained to half the limit (`onPressure(false)`). A client that
+ * takes no bytes at all is found by {@linkcode Outbox.stalledTicks}, not here.
  *
  * @module
  */
 
 /** Options of {@linkcode Outbox}. */
 export interface OutboxOptions {
-  /** Most bytes waiting (queued or being written) before the client counts as too slow. */
-  maxQueue: number;
-  /** Called once, synchronously, when a send pushes the queue past `maxQueue`. */
-  onOverflow: () => void;
+  /** Bytes waiting (queued or being written) past which the outbox is full. */
+  limit: number;
+  /**
+   * Called with true when a send makes the outbox full, and with false once it has
+   * drained to half of `limit` (or closed) again.
+   */
+  onPressure?: (full: boolean) => void;
   /** Called once when a write fails (the peer went away). */
   onError?: (err: unknown) => void;
   /** Called with every chunk written (for `--trace` and byte counts). */
@@ -25,17 +30,24 @@ export interface OutboxOptions {
  *
  * @example
  * ```ts
- * const outbox = new Outbox(conn, { maxQueue: 1 << 20, onOverflow: () => dropSlow(client) });
+ * const outbox = new Outbox(conn, { limit: 1 << 20, onPressure: (full) => gate.set(outbox, full) });
  * outbox.send(bytes); // never waits; written by the outbox's own loop
  * ```
  */
 export class Outbox {
   readonly #conn: Pick<Deno.Conn, "write">;
   readonly #options: OutboxOptions;
+  /** Chunks waiting, from `#head` on: a queue that costs O(1) per chunk taken. */
   #queue: Uint8Array[] = [];
+  #head = 0;
   #queued = 0; // bytes queued plus bytes being written
+  #full = false;
   #closed = false;
   #drained: (() => void)[] = [];
+  /** Writes completed so far: the stall check compares it between ticks. */
+  #progress = 0;
+  #seenProgress = 0;
+  #stalledTicks = 0;
 
   constructor(conn: Pick<Deno.Conn, "write">, options: OutboxOptions) {
     this.#conn = conn;
@@ -47,7 +59,12 @@ export class Outbox {
     return this.#queued;
   }
 
-  /** Whether the outbox stopped taking bytes (overflowed, failed or closed). */
+  /** Whether more than the limit waits (and has not drained to half of it since). */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /** Whether the outbox stopped taking bytes (failed or closed). */
   get closed(): boolean {
     return this.#closed;
   }
@@ -55,19 +72,24 @@ export class Outbox {
   /**
    * Queues `bytes` (which may be shared with other outboxes: they are never modified).
    * An idle outbox starts writing at once; bytes queued while a write is in progress go
-   * out together in the next write. Returns false when the outbox is closed or this
-   * send overflowed it.
+   * out together in the next write. A send is never refused for size: it may take the
+   * outbox past its limit (by at most what one read of a sender produces, since
+   * senders stop reading while it is full). Returns false when the outbox is closed.
    */
   send(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#queued += bytes.length;
-    if (this.#queued > this.#options.maxQueue) {
-      this.#close();
-      this.#options.onOverflow();
-      return false;
+    if (this.#queued === 0) {
+      // The stall clock starts now.
+      this.#seenProgress = this.#progress;
+      this.#stalledTicks = 0;
     }
+    this.#queued += bytes.length;
     if (this.#writing === undefined) this.#write(bytes); // idle: straight out, no queue
     else this.#queue.push(bytes);
+    if (!this.#full && this.#queued > this.#options.limit) {
+      this.#full = true;
+      this.#options.onPressure?.(true);
+    }
     return true;
   }
 
@@ -77,16 +99,35 @@ export class Outbox {
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
-  /** Stops taking bytes and drops what is queued (the connection is being closed). */
-  close(): void {
-    this.#close();
+  /**
+   * For a periodic stall check: how many checks in a row (this one included) found
+   * bytes waiting and not one write completed since the check before. 0 when nothing
+   * waits or the client took bytes.
+   */
+  stalledTicks(): number {
+    if (this.#queued === 0 || this.#progress !== this.#seenProgress) {
+      this.#seenProgress = this.#progress;
+      this.#stalledTicks = 0;
+    } else {
+      this.#stalledTicks++;
+    }
+    return this.#stalledTicks;
   }
 
-  #close(): void {
+  /** Stops taking bytes and drops what is queued (the connection is being closed). */
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue.length = 0;
+    this.#queue = [];
+    this.#head = 0;
+    this.#relieve();
     this.#wake();
+  }
+
+  #relieve(): void {
+    if (!this.#full) return;
+    this.#full = false;
+    this.#options.onPressure?.(false);
   }
 
   #wake(): void {
@@ -97,7 +138,7 @@ export class Outbox {
   }
 
   // The writer loop, as plain callbacks rather than an async function: this is the hot
-  // path of every fan-out (one write per recipient per message in the worst case).
+  // path of every fan-out (one write per recipient per read of a sender).
   #writing: Uint8Array | undefined; // the chunk being written
   #written = 0; // of #writing
 
@@ -105,14 +146,25 @@ export class Outbox {
     // Small chunks waiting together go out in one write; a big one goes as it is, since
     // broadcast chunks are shared by every recipient and a copy would be this client's own.
     const queue = this.#queue;
-    let take = 1;
-    let size = queue[0].length;
-    while (take < queue.length && size + queue[take].length <= COALESCE_LIMIT) {
-      size += queue[take++].length;
+    const head = this.#head;
+    let end = head + 1;
+    let size = queue[head].length;
+    while (end < queue.length && size + queue[end].length <= COALESCE_LIMIT) {
+      size += queue[end++].length;
     }
-    const chunk = take === 1 ? queue[0] : concat(queue, take);
-    if (take === queue.length) queue.length = 0;
-    else this.#queue = queue.slice(take);
+    const chunk = end === head + 1 ? queue[head] : concat(queue.slice(head, end));
+    if (end === queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else {
+      for (let i = head; i < end; i++) queue[i] = EMPTY; // let the taken chunks go
+      this.#head = end;
+      // Drop the taken slots now and then: amortised O(1) per chunk.
+      if (end > 1024 && end * 2 > queue.length) {
+        this.#queue = queue.slice(end);
+        this.#head = 0;
+      }
+    }
     this.#write(chunk);
   }
 
@@ -125,6 +177,7 @@ export class Outbox {
   readonly #onWrite = (n: number): void => {
     const chunk = this.#writing!;
     this.#written += n;
+    this.#progress++;
     if (this.#closed) {
       this.#writing = undefined;
       return;
@@ -136,17 +189,20 @@ export class Outbox {
     this.#writing = undefined;
     this.#queued -= chunk.length;
     this.#options.onWrite?.(chunk);
-    if (this.#queue.length > 0) this.#writeQueued();
+    if (this.#full && this.#queued <= this.#options.limit / 2) this.#relieve();
+    if (this.#head < this.#queue.length) this.#writeQueued();
     else this.#wake();
   };
 
   readonly #onError = (err: unknown): void => {
     this.#writing = undefined;
     if (this.#closed) return;
-    this.#close();
+    this.close();
     this.#options.onError?.(err);
   };
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Queued chunks are merged into one write while their total stays within this. */
 const COALESCE_LIMIT = 64 * 1024;

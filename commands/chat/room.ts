@@ -1,14 +1,16 @@
 /**
  * The chat room: who is here, and everything that is said, announced or replayed.
  * Broadcasts are encoded once per dialect (not per recipient), batched per read, and
- * handed to each member's {@linkcode Outbox} without waiting, so a slow member never
- * holds anyone up.
+ * handed to each member's {@linkcode Outbox} without waiting. A member whose outbox is
+ * full holds the room's senders back (`pressure`, see `pressure.ts`) until it catches
+ * up; one that takes no bytes at all for `--stall-timeout` is dropped as `too_slow`.
  *
  * @module
  */
 
 import type { Output } from "../../lib/output.ts";
 import type { Outbox } from "./outbox.ts";
+import { Pressure } from "./pressure.ts";
 import {
   type Dialect,
   encodeBatch,
@@ -52,6 +54,11 @@ export interface RoomOptions {
   transcript?: Transcript;
   /** Don't print chat events (`--quiet`). */
   quiet?: boolean;
+  /**
+   * Milliseconds a member may take no bytes at all while bytes wait for it before it
+   * is dropped as `too_slow` (`--stall-timeout`).
+   */
+  stallTimeout: number;
 }
 
 /** What the room counts, for the server's summary line. */
@@ -67,7 +74,7 @@ export interface RoomStats {
  *
  * @example
  * ```ts
- * const room = new Room({ limits, out, now: () => Date.now() });
+ * const room = new Room({ limits, out, now: () => Date.now(), stallTimeout: 1000 });
  * const problem = room.join(member, "alice"); // undefined: joined
  * room.say(member, "hi", {});
  * ```
@@ -76,12 +83,48 @@ export class Room {
   /** Joined members by {@linkcode nameKey}, in join order. */
   readonly members = new Map<string, Member>();
   readonly stats: RoomStats = { joins: 0, messages: 0, tooSlow: 0, timeouts: 0 };
+  /**
+   * The members whose outboxes are full: while any is, senders wait before reading
+   * more (`await room.pressure.wait()`), and so does anything else that feeds the room.
+   */
+  readonly pressure = new Pressure();
   readonly #options: RoomOptions;
   readonly #history: ServerMessageOf<"msg">[] = [];
 
   constructor(options: RoomOptions) {
     this.#options = options;
   }
+
+  /** Tells the room that `member`'s outbox became full (true) or has room again. */
+  pressured(member: Member, full: boolean): void {
+    if (this.has(member)) this.pressure.set(member.outbox, full);
+  }
+
+  // The stall check: one coarse sweep over the members, only while there are any,
+  // rather than a timer per write.
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  #sweepTick(): number {
+    return Math.max(10, Math.min(250, this.#options.stallTimeout / 4));
+  }
+
+  readonly #sweep = () => {
+    if (this.members.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+      return;
+    }
+    // More than this many ticks without progress: at least stallTimeout passed.
+    const ticks = Math.ceil(this.#options.stallTimeout / this.#sweepTick());
+    const stalled: Member[] = [];
+    for (const member of this.members.values()) {
+      if (member.outbox.stalledTicks() > ticks) stalled.push(member);
+    }
+    for (const member of stalled) {
+      this.leave(member, "too_slow");
+      member.end();
+    }
+  };
 
   /** The limits, as told to clients in `welcome`. */
   get limits(): Limits {
@@ -141,6 +184,8 @@ export class Room {
     member.name = name;
     this.members.set(key, member);
     this.#joined.add(member);
+    if (member.outbox.full) this.pressure.set(member.outbox, true);
+    this.#sweeper ??= setInterval(this.#sweep, this.#sweepTick());
     this.stats.joins++;
     const ts = this.now();
     this.send(member, { type: "welcome", name, users: this.users(), limits: this.limits, ts });
@@ -161,6 +206,7 @@ export class Room {
     this.flush();
     this.members.delete(nameKey(member.name));
     this.#joined.delete(member);
+    this.pressure.set(member.outbox, false);
     if (reason === "too_slow") this.stats.tooSlow++;
     if (reason === "timeout") this.stats.timeouts++;
     const leave: ServerMessage = {
@@ -346,6 +392,8 @@ export class Room {
    * their leave, and ends each connection once the notice is written.
    */
   shutdown(members: Iterable<Member>): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     this.flush();
     const notice: ServerMessage = {
       type: "shutdown",

@@ -75,8 +75,15 @@ const flags = defineFlags({
     type: "bytes",
     default: 8 * 1024 * 1024,
     min: 1024,
-    help: "most bytes waiting to be sent to one client; a client that stops reading " +
-      "is dropped past it and its leave announced as too_slow",
+    help: "bytes waiting to be sent to one client past which the room stops reading " +
+      "from its senders until that client catches up (nothing is dropped)",
+  },
+  stallTimeout: {
+    type: "duration",
+    default: 1000,
+    min: 10,
+    help: "drop a client that takes no bytes at all for this long while messages wait " +
+      "for it, announced as too_slow (it holds the room back at most this long)",
   },
   history: {
     type: "integer",
@@ -110,9 +117,14 @@ one is the name).
 Messages go to everyone else with the sender's name; joins, leaves (quit, disconnect,
 timeout, too_slow, shutdown) and renames are announced. Names are 1-32 letters, digits,
 _ - . and unique ignoring case. Control characters (ANSI escapes included) never reach
-another client; invalid UTF-8 arrives as U+FFFD. A client that stops reading is dropped
-once --max-queue bytes wait for it; it never slows anyone else. On SIGINT/SIGTERM every
-client is told the server is shutting down before its connection closes.
+another client; invalid UTF-8 arrives as U+FFFD.
+
+Flow control: a client that keeps reading never loses a message. When more than
+--max-queue bytes wait for one client, the server stops reading from the senders until
+it has caught up (TCP then slows them down). A client that takes no bytes at all for
+--stall-timeout while messages wait for it has stopped reading: it is dropped, its
+leave announced as too_slow, and the room goes on at full speed. On SIGINT/SIGTERM
+every client is told the server is shutting down before its connection closes.
 
 The protocol, byte for byte: docs/PROTOCOL.md.`,
   flags,
@@ -151,7 +163,14 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
     transcript.onError = (err) =>
       out.note(`sockit: --log ${transcript.path}: ${String(err)}; transcript stopped`);
   }
-  const room = new Room({ limits, out, now: () => io.now(), transcript, quiet: options.quiet });
+  const room = new Room({
+    limits,
+    out,
+    now: () => io.now(),
+    transcript,
+    quiet: options.quiet,
+    stallTimeout: options.stallTimeout,
+  });
   try {
     return await serve({
       name: "chat-serve",

@@ -1,7 +1,8 @@
 /**
  * One chat connection, from its first byte to its close: which dialect it speaks, the
- * read loop (one reused buffer; every complete frame of a read handled synchronously),
- * and what each message does in the room. Oversize messages are answered with
+ * read loop (one reused buffer; every complete frame of a read handled synchronously;
+ * before each read, whatever holds reading back is waited for: see
+ * {@linkcode ReadHold}), and what each message does in the room. Oversize messages are answered with
  * `too_long` and skipped without being buffered; a malformed frame header (a framed
  * length of 16 MiB or more, an ascii8 header that is not digits) gets `bad_frame` and
  * the connection is closed.
@@ -40,7 +41,7 @@ export interface SessionSettings {
   maxFrame: number;
   /** Largest line or ascii8 payload read (room for `/msg NAME ` before the text). */
   maxLine: number;
-  /** Most bytes queued for one client before it is dropped as too slow. */
+  /** Bytes queued for one client past which its senders wait (`--max-queue`). */
   maxQueue: number;
   /** Longest wait for queued bytes to be written before a connection is closed anyway. */
   flushGrace: number;
@@ -48,14 +49,29 @@ export interface SessionSettings {
 
 /**
  * The read buffer of a connection starts at this size (an idle chat client costs
- * little), doubles each time a read fills it, up to {@linkcode MAX_READ_BUFFER} (a
- * client pasting or flooding is read in big gulps: fewer reads, and each read's
- * broadcasts go out as one bigger write per recipient), and drops back when reads are
- * small again.
+ * little: it is most of what an idle client holds), grows to at least
+ * {@linkcode GROWN_READ_BUFFER} and then doubles each time a read fills it, up to
+ * {@linkcode MAX_READ_BUFFER} (a client pasting or flooding is read in big gulps:
+ * fewer reads, and each read's broadcasts go out as one bigger write per recipient),
+ * and drops back when reads are small again.
  */
-export const MIN_READ_BUFFER = 16 * 1024;
+export const MIN_READ_BUFFER = 1024;
+/** The size a read buffer grows to when a read first fills it. */
+export const GROWN_READ_BUFFER = 64 * 1024;
 /** The largest read buffer of a connection. */
 export const MAX_READ_BUFFER = 256 * 1024;
+
+/**
+ * Something that may hold a connection's next read back (the room being full, a rate
+ * limit): undefined to read now, or a promise to wait for, after which every hold is
+ * asked again. Cheap when nothing holds: it is asked before every read.
+ *
+ * @example
+ * ```ts
+ * session.holdReads(() => room.pressure.wait());
+ * ```
+ */
+export type ReadHold = () => Promise<void> | undefined;
 
 /**
  * Serves one chat connection. Create it when the runtime hands over a connection,
@@ -80,6 +96,7 @@ export class Session implements Member {
   /** Input is no longer handled (quit, error, dropped, shutting down). */
   #ending = false;
   #ended = false;
+  readonly #holds: ReadHold[] = [];
   #closed: Promise<void>;
   #markClosed!: () => void;
 
@@ -91,11 +108,40 @@ export class Session implements Member {
     this.peer = c.peer;
     this.#closed = new Promise((resolve) => this.#markClosed = resolve);
     this.outbox = new Outbox(c, {
-      maxQueue: settings.maxQueue,
-      onOverflow: () => this.#tooSlow(),
+      limit: settings.maxQueue,
+      onPressure: (full) => room.pressured(this, full),
       onError: () => this.end(),
     });
     if (settings.framing === "ascii8") this.#speak("ascii8");
+    // Its own replies (errors, acknowledgements, /who) fill only its own outbox: a client
+    // that does not read them is not read from. Joined, it waits for the whole room.
+    this.holdReads(() => this.outbox.full ? this.outbox.flushed() : room.pressure.wait());
+  }
+
+  /**
+   * Adds a hold on this connection's reading: before each read, the read loop waits
+   * for every hold that returns a promise (see {@linkcode ReadHold}).
+   */
+  holdReads(hold: ReadHold): void {
+    this.#holds.push(hold);
+  }
+
+  /** Resolves when input stops being handled (made only when a hold is waited for). */
+  #untilEnding(): Promise<void> {
+    return this.#endingNow ??= new Promise((resolve) => this.#markEnding = resolve);
+  }
+
+  #endingNow: Promise<void> | undefined;
+  #markEnding: (() => void) | undefined;
+
+  /** The first hold that holds reading back now, if any. */
+  #held(): Promise<void> | undefined {
+    if (this.#ending) return undefined; // a lingering close drains whatever comes
+    for (const hold of this.#holds) {
+      const wait = hold();
+      if (wait !== undefined) return wait;
+    }
+    return undefined;
   }
 
   /** Reads and handles the client's input until it leaves or the connection ends. */
@@ -105,6 +151,9 @@ export class Session implements Member {
     const onFrame = (frame: Uint8Array) => this.#frame(frame);
     try {
       for (;;) {
+        for (let held = this.#held(); held !== undefined; held = this.#held()) {
+          await Promise.race([held, this.#untilEnding()]);
+        }
         let n: number | null;
         try {
           n = await c.read(buf);
@@ -131,8 +180,9 @@ export class Session implements Member {
           continue;
         }
         // Frames were views into `buf` and are all handled: it may be replaced now.
-        if (n === buf.length && n < MAX_READ_BUFFER) buf = new Uint8Array(n * 2);
-        else if (n <= MIN_READ_BUFFER / 4 && buf.length > MIN_READ_BUFFER) {
+        if (n === buf.length && n < MAX_READ_BUFFER) {
+          buf = new Uint8Array(Math.max(GROWN_READ_BUFFER, n * 2));
+        } else if (n <= MIN_READ_BUFFER / 4 && buf.length > MIN_READ_BUFFER) {
           buf = new Uint8Array(MIN_READ_BUFFER);
         }
       }
@@ -149,6 +199,7 @@ export class Session implements Member {
    */
   end(options: { flush?: boolean } = {}): void {
     this.#ending = true;
+    this.#markEnding?.();
     if (this.#ended) return;
     this.#ended = true;
     if (!options.flush || this.outbox.closed) return this.#close();
@@ -280,14 +331,5 @@ export class Session implements Member {
   #quit(): void {
     this.#room.leave(this, "quit");
     this.end({ flush: true });
-  }
-
-  #tooSlow(): void {
-    // Called from inside a broadcast: stop reading now, announce once the broadcast is done.
-    this.#ending = true;
-    queueMicrotask(() => {
-      this.#room.leave(this, "too_slow");
-      this.end();
-    });
   }
 }
