@@ -353,8 +353,31 @@ export class Room {
     }
   }
 
+  /**
+   * Keeps the batch from being flushed at the end of this task: the sender reads again
+   * at once (its last read filled its small idle-time buffer, so the rest of a burst
+   * is waiting), and the broadcasts of that next read join the same writes. A timer
+   * flushes the batch if that read does not come soon.
+   */
+  holdBatch(): void {
+    this.#held = true;
+    this.#heldTimer ??= setTimeout(this.#releaseHeld, 0);
+  }
+
+  #held = false;
+  #heldTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #releaseHeld = () => {
+    this.#heldTimer = undefined;
+    this.flush();
+  };
+
   /** Queues the batched broadcasts for their recipients (see {@linkcode broadcast}). */
   flush(): void {
+    if (this.#held) {
+      this.#held = false;
+      clearTimeout(this.#heldTimer);
+      this.#heldTimer = undefined;
+    }
     const batch = this.#batch;
     if (batch.length === 0) return;
     const except = this.#batchExcept;
@@ -384,7 +407,7 @@ export class Room {
   #flushScheduled = false;
   readonly #flushLater = () => {
     this.#flushScheduled = false;
-    this.flush();
+    if (!this.#held) this.flush();
   };
 
   /**

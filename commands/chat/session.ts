@@ -171,7 +171,10 @@ export class Session implements Member {
         if (this.dialect === "line") this.#plain.prepare(chunk);
         try {
           this.#decoder!.push(chunk, onFrame);
-          this.#room.flush(); // this read's broadcasts go out as one chunk per recipient
+          // This read's broadcasts go out as one chunk per recipient; when it filled the
+          // small buffer of an idle client, together with those of the next read.
+          if (n === MIN_READ_BUFFER) this.#room.holdBatch();
+          else this.#room.flush();
         } catch (err) {
           if (!(err instanceof FrameError)) throw err;
           this.#room.error(this, { code: "bad_frame", message: err.message });
