@@ -59,7 +59,7 @@ export interface Limits {
   maxFrame: number;
   /** Most clients at once (`--max-clients`). */
   maxClients: number;
-  /** Most bytes queued for one client before it is dropped as too slow (`--max-queue`). */
+  /** Bytes queued for one client past which its senders are not read (`--max-queue`). */
   maxQueue: number;
   /** Milliseconds of silence before a client is dropped (`--idle-timeout`); 0: never. */
   idleTimeout: number;
