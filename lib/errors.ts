@@ -232,9 +232,14 @@ export function netError(err: unknown, at: NetOp): SockitError {
     });
   }
   if (
-    err instanceof Deno.errors.NetworkUnreachable || err instanceof Deno.errors.AddrNotAvailable
+    err instanceof Deno.errors.NetworkUnreachable || err instanceof Deno.errors.AddrNotAvailable ||
+    errnoOf(err) === "ENETUNREACH"
   ) {
     return new ConnectError(`${where}: network unreachable`, { cause });
+  }
+  // Deno has no class for EHOSTUNREACH: it arrives as a plain Error with that code.
+  if (errnoOf(err) === "EHOSTUNREACH") {
+    return new ConnectError(`${where}: no route to host`, { cause });
   }
   if (isTimeout(err)) {
     return new TimeoutError(`${where}: timed out${at.waited ? ` after ${at.waited}` : ""}`, {
@@ -247,6 +252,12 @@ export function netError(err: unknown, at: NetOp): SockitError {
   }
   const message = err instanceof Error ? err.message : String(err);
   return new SockitError(`${where}: ${message}`, ExitCode.checkFailed, { cause });
+}
+
+/** The errno name (`EHOSTUNREACH`) Deno puts on some errors as `code`. */
+function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
 }
 
 /**

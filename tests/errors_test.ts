@@ -247,3 +247,10 @@ Deno.test("isDisconnect: the peer going away is a normal end, other errors are n
   assert(!isDisconnect(new Error("x")));
   assert(!isDisconnect(new Deno.errors.PermissionDenied("x")));
 });
+
+Deno.test("netError: no route to host (EHOSTUNREACH, a plain Error in Deno) is exit 4", () => {
+  const err = Object.assign(new Error("No route to host (os error 113)"), { code: "EHOSTUNREACH" });
+  const mapped = netError(err, { op: "dial", transport: "tcp", address: "[::1:1]:7" });
+  assert.equal(mapped.exitCode, 4);
+  assert.equal(mapped.message, "dial tcp [::1:1]:7: no route to host");
+});

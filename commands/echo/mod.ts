@@ -111,7 +111,7 @@ found, 4 refused, 5 nothing came back before --timeout.`,
       );
     }
     return runProbes({
-      to: parseAddress(options.to, ECHO_PORT),
+      to: parseAddress(options.to, ECHO_PORT, { onNote: out.note }),
       count: options.count,
       payload: () => message ?? randomBytes(size),
       interval: options.interval,

@@ -113,7 +113,7 @@ With several servers, 0 when any answered.`,
     const port = DEFAULT_PORTS[options.protocol];
     const names = options.positionals.length > 0 ? options.positionals : [DEFAULT_SERVER];
     const queries: Query[] = names.map((name) => {
-      const address = parseAddress(name, port);
+      const address = parseAddress(name, port, { onNote: out.note });
       return {
         server: formatAddress(address),
         address,
