@@ -84,8 +84,9 @@ echo-chargen packet storm): those are dropped and counted.
 
 With --to, sends --count probes and verifies each reply byte for byte, printing a line
 per probe and a summary (sent, received, loss, min/avg/max/p99 round trip). Exit 0 when
-every probe came back intact, 1 when any came back wrong or not at all, 3 host not
-found, 4 refused, 5 nothing came back before --timeout.`,
+every probe came back intact, 1 when any came back wrong or not at all (a server that
+closes the connection before replying included), 3 host not found, 4 refused, 5 nothing
+came back before --timeout.`,
   flags,
   examples: [
     "sockit echo --port 0                      # serve on a free port, print it",
