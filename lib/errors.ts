@@ -294,6 +294,46 @@ export function isDisconnect(err: unknown): boolean {
 }
 
 /**
+ * Exit codes from the most telling failure to the least, for a command that tried several
+ * servers and got no success: an answer that is wrong (the peer is there and says
+ * something else: 6, TLS 8, a failed check 1) says more than a definite "no" (refused 4,
+ * no such host 3), which says more than silence (timeout 5), the least specific failure
+ * (a slow server, a firewall, a closed UDP port all look like it).
+ */
+const SPECIFICITY: readonly number[] = [
+  ExitCode.interrupted,
+  ExitCode.usage,
+  ExitCode.protocol,
+  8, // TLS verification, once it lands
+  ExitCode.checkFailed,
+  ExitCode.refused,
+  ExitCode.resolve,
+  ExitCode.timeout,
+  ExitCode.listen,
+];
+
+/**
+ * The failure whose exit code a command that tried several servers ends with: the most
+ * telling by a fixed precedence (6, 8, 1, 4, 3, 5), the first given among equals, so
+ * the code never depends on the order the servers were named in.
+ *
+ * @throws {RangeError} when `errors` is empty.
+ *
+ * @example
+ * ```ts
+ * mostTelling([new TimeoutError("t"), new ConnectError("r")]).exitCode; // 4
+ * ```
+ */
+export function mostTelling(errors: readonly SockitError[]): SockitError {
+  if (errors.length === 0) throw new RangeError("mostTelling() of no errors");
+  const rank = (e: SockitError) => {
+    const at = SPECIFICITY.indexOf(e.exitCode);
+    return at < 0 ? SPECIFICITY.length : at;
+  };
+  return errors.reduce((best, e) => rank(e) < rank(best) ? e : best);
+}
+
+/**
  * The exit code for an error that reached the top of a command.
  *
  * @example
