@@ -18,7 +18,7 @@ import {
 } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
 import { dial, openUdp } from "../../lib/net.ts";
-import { round } from "../../lib/numbers.ts";
+import { counted, round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
 import type { Tracer } from "../../lib/trace.ts";
@@ -249,7 +249,7 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
     out.result(
       "start",
       { transport, to: where, count: plan.count },
-      `ECHO ${where} (${transport}): ${plan.count} probe${plan.count === 1 ? "" : "s"}`,
+      `ECHO ${where} (${transport}): ${counted(plan.count, "probe")}`,
     );
     try {
       for (let seq = 1; seq <= plan.count && !interrupted.signal.aborted; seq++) {
@@ -294,7 +294,7 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
     }
     if (closedEarly && probes.length < plan.count) {
       const unsent = plan.count - probes.length;
-      out.note(`sockit: ${closedEarly}; ${unsent} probe${unsent === 1 ? "" : "s"} not sent`);
+      out.note(`sockit: ${closedEarly}; ${counted(unsent, "probe")} not sent`);
     }
     return summarize(out, where, plan, probes, {
       interrupted: interrupted.signal.aborted,
