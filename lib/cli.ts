@@ -83,7 +83,8 @@ export async function runCli(args: string[], io: Io, options: CliOptions): Promi
       io.stdout.write(helpText(command));
       return 0;
     }
-    return await command.run({ ...parsed.options, positionals: parsed.positionals }, io);
+    const { positionals, given } = parsed;
+    return await command.run({ ...parsed.options, positionals, given }, io);
   } catch (err) {
     io.stderr.write(formatError(err) + "\n");
     // With --json a script reads stdout only: the failure is an event there too.

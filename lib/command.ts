@@ -9,8 +9,14 @@
 import { defineFlags, type Flags, type HelpSource, type Options } from "./flags.ts";
 import type { Io } from "./io.ts";
 
-/** The options a command's `run` receives: its typed flags plus positional arguments. */
-export type RunOptions<F extends Flags> = Options<F> & { positionals: string[] };
+/**
+ * The options a command's `run` receives: its typed flags plus positional arguments, and
+ * which flags were given on the command line (`ParsedArgs.given`).
+ */
+export type RunOptions<F extends Flags> = Options<F> & {
+  positionals: string[];
+  given: string[];
+};
 
 /** A subcommand. */
 export interface Command<F extends Flags = Flags> extends HelpSource {

@@ -232,9 +232,14 @@ export function netError(err: unknown, at: NetOp): SockitError {
     });
   }
   if (
-    err instanceof Deno.errors.NetworkUnreachable || err instanceof Deno.errors.AddrNotAvailable
+    err instanceof Deno.errors.NetworkUnreachable || err instanceof Deno.errors.AddrNotAvailable ||
+    errnoOf(err) === "ENETUNREACH"
   ) {
     return new ConnectError(`${where}: network unreachable`, { cause });
+  }
+  // Deno has no class for EHOSTUNREACH: it arrives as a plain Error with that code.
+  if (errnoOf(err) === "EHOSTUNREACH") {
+    return new ConnectError(`${where}: no route to host`, { cause });
   }
   if (isTimeout(err)) {
     return new TimeoutError(`${where}: timed out${at.waited ? ` after ${at.waited}` : ""}`, {
@@ -247,6 +252,12 @@ export function netError(err: unknown, at: NetOp): SockitError {
   }
   const message = err instanceof Error ? err.message : String(err);
   return new SockitError(`${where}: ${message}`, ExitCode.checkFailed, { cause });
+}
+
+/** The errno name (`EHOSTUNREACH`) Deno puts on some errors as `code`. */
+function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
 }
 
 /**
@@ -280,6 +291,46 @@ export function isDisconnect(err: unknown): boolean {
     err instanceof Deno.errors.BrokenPipe ||
     err instanceof Deno.errors.NotConnected ||
     err instanceof Deno.errors.UnexpectedEof;
+}
+
+/**
+ * Exit codes from the most telling failure to the least, for a command that tried several
+ * servers and got no success: an answer that is wrong (the peer is there and says
+ * something else: 6, TLS 8, a failed check 1) says more than a definite "no" (refused 4,
+ * no such host 3), which says more than silence (timeout 5), the least specific failure
+ * (a slow server, a firewall, a closed UDP port all look like it).
+ */
+const SPECIFICITY: readonly number[] = [
+  ExitCode.interrupted,
+  ExitCode.usage,
+  ExitCode.protocol,
+  8, // TLS verification, once it lands
+  ExitCode.checkFailed,
+  ExitCode.refused,
+  ExitCode.resolve,
+  ExitCode.timeout,
+  ExitCode.listen,
+];
+
+/**
+ * The failure whose exit code a command that tried several servers ends with: the most
+ * telling by a fixed precedence (6, 8, 1, 4, 3, 5), the first given among equals, so
+ * the code never depends on the order the servers were named in.
+ *
+ * @throws {RangeError} when `errors` is empty.
+ *
+ * @example
+ * ```ts
+ * mostTelling([new TimeoutError("t"), new ConnectError("r")]).exitCode; // 4
+ * ```
+ */
+export function mostTelling(errors: readonly SockitError[]): SockitError {
+  if (errors.length === 0) throw new RangeError("mostTelling() of no errors");
+  const rank = (e: SockitError) => {
+    const at = SPECIFICITY.indexOf(e.exitCode);
+    return at < 0 ? SPECIFICITY.length : at;
+  };
+  return errors.reduce((best, e) => rank(e) < rank(best) ? e : best);
 }
 
 /**

@@ -132,6 +132,12 @@ export interface PositionalSpec {
 export interface ParsedArgs<F extends Flags> {
   options: Options<F>;
   positionals: string[];
+  /**
+   * The flags (by key, `maxConns`) given on the command line, not left at their default:
+   * for a command's resolve step to check combinations a default would hide (a server
+   * flag given to the client, even at its default value).
+   */
+  given: string[];
   /** `-h` or `--help` was given: show help and do nothing else. */
   help: boolean;
 }
@@ -174,8 +180,10 @@ export function parseFlags<F extends Flags>(
     throw usageFromParseArgs(err);
   }
   const options: Record<string, unknown> = {};
+  const given = new Set<string>();
   for (const [key, spec] of Object.entries(flags)) {
     options[key] = convert(flagName(key), spec, raw.values[flagName(key)]);
+    if (raw.values[flagName(key)] !== undefined) given.add(key);
   }
   if (raw.positionals.length > 0 && !positional) {
     throw new UsageError(`unexpected argument "${raw.positionals[0]}"`);
@@ -186,6 +194,7 @@ export function parseFlags<F extends Flags>(
   return {
     options: options as Options<F>,
     positionals: raw.positionals,
+    given: [...given],
     help: raw.values.help === true,
   };
 }

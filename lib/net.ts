@@ -186,7 +186,8 @@ export async function openUdp(address: Address, options: OpenUdpOptions): Promis
         if (result === undefined) continue; // timed out; loop throws
         pending = undefined;
         if (result instanceof Error) {
-          // Linux reports an ICMP port-unreachable as ConnectionRefused on the next read.
+          // Not ICMP port-unreachable: the kernel reports that only to a connected UDP
+          // socket, which Deno 2.9.6 cannot make (README, "UDP to a closed port").
           throw netError(result, { op: "read", transport: "udp", address: where });
         }
         const [data, from] = result;

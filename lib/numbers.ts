@@ -48,3 +48,18 @@ export function formatRate(perSecond: number): string {
   }
   return String(Math.round(perSecond));
 }
+
+/**
+ * A count and its noun, the noun plural unless the count is 1 (English nouns that
+ * take an "s"; pass `plural` for the others).
+ *
+ * @example
+ * ```ts
+ * counted(1, "probe"); // "1 probe"
+ * counted(3, "probe"); // "3 probes"
+ * counted(2, "reply", "replies"); // "2 replies"
+ * ```
+ */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -28,7 +28,10 @@ function bad(text: string): string {
 Deno.test("parseAddress: HOST:PORT", () => {
   assert.deepStrictEqual(parseAddress("127.0.0.1:7007", 7), { host: "127.0.0.1", port: 7007 });
   assert.deepStrictEqual(parseAddress("example.org:13", 7), { host: "example.org", port: 13 });
-  assert.deepStrictEqual(parseAddress("localhost:0", 7), { host: "localhost", port: 0 });
+  assert.deepStrictEqual(parseAddress("localhost:0", 7, { allowPortZero: true }), {
+    host: "localhost",
+    port: 0,
+  });
   assert.deepStrictEqual(parseAddress("h:65535", 7), { host: "h", port: 65535 });
 });
 
@@ -84,6 +87,54 @@ Deno.test("parseAddress: an IPv6 address with a port needs brackets", () => {
   assert.match(bad("example.org:80:90"), /\[v6\]:PORT/);
 });
 
+Deno.test("parseAddress: an IPv6 address with a port but no brackets names the fix", () => {
+  const err = (() => {
+    try {
+      parseAddress("::1:38425", 7);
+    } catch (err) {
+      return err;
+    }
+  })();
+  assert(err instanceof UsageError);
+  assert.equal(
+    err.message,
+    'address "::1:38425": an IPv6 address with a port is written in brackets',
+  );
+  assert.equal(err.hint, 'write "[::1]:38425"');
+  assert.match(bad("2001:db8::1:65535"), /in brackets/);
+});
+
+Deno.test("parseAddress: a bare IPv6 address whose last group looks like a port gets a note", () => {
+  const notes: string[] = [];
+  assert.deepStrictEqual(parseAddress("::1:123", 7, { onNote: (n) => notes.push(n) }), {
+    host: "::1:123",
+    port: 7,
+  });
+  assert.equal(notes.length, 1);
+  assert.match(
+    notes[0],
+    /IPv6 address ::1:123 \(port 7\); for port 123 on ::1 write "\[::1\]:123"/,
+  );
+  parseAddress("2001:db8::7", 7, { onNote: (n) => notes.push(n) });
+  parseAddress("::ffff:127.0.0.1", 7, { onNote: (n) => notes.push(n) });
+  parseAddress("[::1]:123", 7, { onNote: (n) => notes.push(n) });
+  assert.equal(notes.length, 1, notes.join("\n"));
+});
+
+Deno.test("parseAddress: port 0 cannot be dialled unless allowed", () => {
+  assert.match(bad("127.0.0.1:0"), /port 0 cannot be dialled/);
+  assert.match(bad("[::1]:0"), /port 0 cannot be dialled/);
+});
+
+Deno.test("isIPv6: groups of at most 4 hex digits, at most 8 of them, one ::", () => {
+  for (const ip of ["::1", "::", "fe80::1%eth0", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8", "1::"]) {
+    assert(isIPv6(ip), ip);
+  }
+  for (const text of ["::1:38425", "1:2:3:4:5:6:7:8:9", "1::2::3", ":1", "1:", "1:2", "::g"]) {
+    assert(!isIPv6(text), text);
+  }
+});
+
 Deno.test("parsePort: 0 to 65535 in decimal digits only", () => {
   assert.equal(parsePort("0"), 0);
   assert.equal(parsePort("65535"), 65535);
@@ -111,7 +162,7 @@ Deno.test("formatAddress: brackets exactly the IPv6 hosts", () => {
 Deno.test("formatAddress: parseAddress reads back every address it writes", () => {
   const host = fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain());
   fc.assert(
-    fc.property(host, fc.integer({ min: 0, max: 65535 }), fc.nat(), (h, port, fallback) => {
+    fc.property(host, fc.integer({ min: 1, max: 65535 }), fc.nat(), (h, port, fallback) => {
       const address = { host: h, port };
       assert.deepStrictEqual(parseAddress(formatAddress(address), fallback), address);
     }),

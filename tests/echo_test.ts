@@ -712,6 +712,7 @@ Deno.test("echo client: --json prints start, one object per probe, and a summary
     "received",
     "mismatched",
     "lost",
+    "unsent",
     "lossPercent",
     "rttMs",
     "ok",

@@ -11,6 +11,7 @@ import {
   isDisconnect,
   isTimeout,
   ListenError,
+  mostTelling,
   netError,
   ProtocolError,
   ResolveError,
@@ -246,4 +247,26 @@ Deno.test("isDisconnect: the peer going away is a normal end, other errors are n
   ) assert(isDisconnect(err), err.name);
   assert(!isDisconnect(new Error("x")));
   assert(!isDisconnect(new Deno.errors.PermissionDenied("x")));
+});
+
+Deno.test("netError: no route to host (EHOSTUNREACH, a plain Error in Deno) is exit 4", () => {
+  const err = Object.assign(new Error("No route to host (os error 113)"), { code: "EHOSTUNREACH" });
+  const mapped = netError(err, { op: "dial", transport: "tcp", address: "[::1:1]:7" });
+  assert.equal(mapped.exitCode, 4);
+  assert.equal(mapped.message, "dial tcp [::1:1]:7: no route to host");
+});
+
+Deno.test("mostTelling: a wrong answer, then refused, then not found, then a timeout", () => {
+  const t = new TimeoutError("t");
+  const r = new ConnectError("r");
+  const n = new ResolveError("n");
+  const p = new ProtocolError("p");
+  assert.equal(mostTelling([t, r]), r);
+  assert.equal(mostTelling([r, t]), r);
+  assert.equal(mostTelling([t, n, r]), r);
+  assert.equal(mostTelling([t, n]), n);
+  assert.equal(mostTelling([r, p, t]), p);
+  const first = new TimeoutError("first");
+  assert.equal(mostTelling([first, new TimeoutError("second")]), first, "the first among equals");
+  assert.throws(() => mostTelling([]), RangeError);
 });

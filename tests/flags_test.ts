@@ -285,3 +285,14 @@ Deno.test("formatBytes: the largest binary unit that divides, read back by parse
     { numRuns: 300 },
   );
 });
+
+Deno.test("parseFlags: given lists the flags typed, one at its default value too", () => {
+  const flags = defineFlags({
+    port: { type: "integer", default: 7, help: "port" },
+    quiet: { type: "boolean", help: "quiet" },
+    count: { type: "integer", default: 4, help: "count" },
+  });
+  const parsed = parseFlags(["--port", "7", "--quiet"], flags);
+  assert.deepStrictEqual(parsed.given, ["port", "quiet"]);
+  assert.equal(parseFlags([], flags).given.length, 0);
+});

@@ -1,7 +1,7 @@
 /** Unit tests of how numbers and text are laid out for people: rounding, counts, rates, wrapping. */
 
 import assert from "node:assert/strict";
-import { formatCount, formatRate, round } from "../lib/numbers.ts";
+import { counted, formatCount, formatRate, round } from "../lib/numbers.ts";
 import { wrap } from "../lib/wrap.ts";
 
 Deno.test("round() keeps the asked decimal places", () => {
@@ -30,4 +30,10 @@ Deno.test("wrap() breaks at spaces within the width; a longer word stands alone"
   for (const line of wrap("lorem ipsum dolor sit amet consectetur adipiscing elit", 12)) {
     assert.ok(line.length <= 12, line);
   }
+});
+
+Deno.test("counted: the noun is plural unless the count is 1", () => {
+  assert.equal(counted(1, "client"), "1 client");
+  assert.equal(counted(0, "client"), "0 clients");
+  assert.equal(counted(2, "reply", "replies"), "2 replies");
 });

@@ -477,3 +477,47 @@ Deno.test("time-fetch (real CLI): garbage daytime text exits 6 with the text on 
     /^sockit: daytime 127\.0\.0\.1:\d+: the answer is not a time: "garbage\\r\\n"/,
   );
 });
+
+Deno.test("time-fetch ntp: a server that sent kiss-o'-death RATE is not asked in later rounds", async () => {
+  await using kisser = fakeUdpServer((req) =>
+    ntpAnswer(req, { stratum: 0, leap: 3, refId: te.encode("RATE") })
+  );
+  await using good = fakeUdpServer((req) => ntpAnswer(req));
+  const { code, stdout, stderr } = await timeFetchCli([
+    "-p",
+    "ntp",
+    `${LOOPBACK}:${kisser.port}`,
+    `${LOOPBACK}:${good.port}`,
+    "-c",
+    "3",
+    "-i",
+    "0",
+    "--json",
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.equal(kisser.requests.length, 1, "RFC 4330: stop asking a server that said RATE");
+  assert.equal(good.requests.length, 3);
+  const all = events(stdout);
+  assert.equal(all.filter((e) => e.event === "answer").length, 3);
+  assert.equal(all.filter((e) => e.event === "error").length, 1, "its failure is said once");
+  assert.match(stderr, /not asking 127\.0\.0\.1:\d+ again: it sent kiss-o'-death RATE/);
+});
+
+Deno.test("time-fetch: with every server failing, the exit code does not depend on their order", async () => {
+  const refused = `${LOOPBACK}:${await refusedPort()}`;
+  await using silent = fakeTcpServer(async (conn) => void await conn.read(new Uint8Array(1)));
+  await using garbage = fakeTcpServer(says("garbage\r\n"));
+  const timeout = `${LOOPBACK}:${silent.port}`;
+  const bad = `${LOOPBACK}:${garbage.port}`;
+  const codes = new Set<number>();
+  for (const order of [[refused, timeout], [timeout, refused]]) {
+    const { code, stderr } = await timeFetchCli([...order, "-W", "300ms"]);
+    codes.add(code);
+    assert.equal(code, 4, `refused beats a timeout, whatever the order: ${stderr}`);
+  }
+  for (const order of [[refused, timeout, bad], [bad, timeout, refused], [timeout, bad, refused]]) {
+    const { code, stderr } = await timeFetchCli([...order, "-W", "300ms"]);
+    assert.equal(code, 6, `a wrong answer beats refused and timeout: ${stderr}`);
+    assert.match(stderr, /no server answered \(3 failures; most telling: daytime /);
+  }
+});

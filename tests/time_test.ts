@@ -460,4 +460,11 @@ Deno.test("refIdText() is ASCII at stratum 0-1 and an IPv4 address above", () =>
   assert.equal(refIdText({ stratum: 1, refId: te.encode("GPS\0") }), "GPS");
   assert.equal(refIdText({ stratum: 0, refId: te.encode("DENY") }), "DENY");
   assert.equal(refIdText({ stratum: 3, refId: new Uint8Array([192, 0, 2, 1]) }), "192.0.2.1");
+  // chrony's local clock at stratum 1 is 127.127.1.1, bytes that are no text.
+  assert.equal(
+    refIdText({ stratum: 1, refId: new Uint8Array([0x7f, 0x7f, 1, 1]) }),
+    "127.127.1.1",
+  );
+  assert.equal(refIdText({ stratum: 1, refId: new Uint8Array(4) }), "");
+  assert.equal(refIdText({ stratum: 1, refId: te.encode("PPS ") }), "PPS");
 });

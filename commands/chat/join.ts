@@ -113,7 +113,9 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
     "sleep infinity | sockit chat-join --name logger --json   # the room as NDJSON",
   ],
   async run(options, io) {
-    const address = parseAddress(options.positionals[0] ?? `127.0.0.1:${CHAT_PORT}`, CHAT_PORT);
+    const address = parseAddress(options.positionals[0] ?? `127.0.0.1:${CHAT_PORT}`, CHAT_PORT, {
+      onNote: (note) => io.stderr.write(note + "\n"),
+    });
     if (options.name !== undefined) {
       const problem = nameProblem(options.name);
       if (problem) throw new UsageError(`--name: ${problem}`);

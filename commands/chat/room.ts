@@ -8,6 +8,7 @@
  * @module
  */
 
+import { counted } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import type { Outbox } from "./outbox.ts";
 import { Pressure } from "./pressure.ts";
@@ -177,7 +178,7 @@ export class Room {
     if (this.members.size >= this.limits.maxClients) {
       return {
         code: "server_full",
-        message: `The server is full: ${this.limits.maxClients} clients (--max-clients)`,
+        message: `The server is full: ${counted(this.limits.maxClients, "client")} (--max-clients)`,
       };
     }
     this.flush(); // what was said before the newcomer came is not for it

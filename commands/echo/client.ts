@@ -8,10 +8,17 @@
 import type { Address } from "../../lib/address.ts";
 import { formatAddress, formatNetAddr } from "../../lib/address.ts";
 import { formatDuration, formatElapsed } from "../../lib/duration.ts";
-import { ExitCode, isDisconnect, isTimeout, netError, TimeoutError } from "../../lib/errors.ts";
+import {
+  CheckFailedError,
+  ExitCode,
+  isDisconnect,
+  isTimeout,
+  netError,
+  TimeoutError,
+} from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
 import { dial, openUdp } from "../../lib/net.ts";
-import { round } from "../../lib/numbers.ts";
+import { counted, round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
 import type { Tracer } from "../../lib/trace.ts";
@@ -32,9 +39,28 @@ export interface Probe {
   seq: number;
   bytes: number;
   status: "ok" | "mismatch" | "lost";
+  /**
+   * For a lost probe: no reply in time (`timeout`), or the server ended the connection
+   * before a byte of the reply came back (`closed` by a FIN, `reset` by an RST).
+   */
+  reason?: LossReason;
   rttMs?: number;
   /** For a mismatch: the first byte that differs. */
   firstDiff?: { offset: number; sent: number; got: number | undefined };
+}
+
+/** Why a probe came back with nothing. */
+export type LossReason = "timeout" | "closed" | "reset";
+
+/**
+ * The server ended the TCP connection before a byte of the reply came back. An EOF or
+ * a reset there is neither a reply (nothing came back) nor a timeout (nothing is
+ * pending): the probe is lost, for that reason.
+ */
+class ClosedBeforeReply extends Error {
+  constructor(readonly how: "closed" | "reset") {
+    super(`connection ${how} before replying`);
+  }
 }
 
 /** Round-trip statistics over the probes that came back intact. */
@@ -139,6 +165,20 @@ function tcpExchanger(conn: Deno.TcpConn, where: string, trace?: Tracer): Exchan
     },
   };
 
+  /**
+   * A read where a reset ends the reply like an EOF does: before any byte of it, it is
+   * {@linkcode ClosedBeforeReply}; after some, the reply is short.
+   */
+  async function readOrReset(into: Uint8Array, got: number): Promise<number | null> {
+    try {
+      return await conn.read(into);
+    } catch (err) {
+      if (closed || !isDisconnect(err)) throw err;
+      if (got === 0) throw new ClosedBeforeReply("reset");
+      return null;
+    }
+  }
+
   async function roundTrip(payload: Uint8Array): Promise<Uint8Array> {
     // Write and read at once: a payload bigger than both socket buffers together would
     // otherwise deadlock, the server blocked writing back what we are not yet reading.
@@ -154,8 +194,15 @@ function tcpExchanger(conn: Deno.TcpConn, where: string, trace?: Tracer): Exchan
     const reply = new Uint8Array(payload.length);
     let got = 0;
     while (got < payload.length) {
-      const n = await conn.read(buf.subarray(0, Math.min(buf.length, payload.length - got)));
-      if (n === null) return reply.subarray(0, got); // the server closed: short reply
+      const n = await readOrReset(
+        buf.subarray(0, Math.min(buf.length, payload.length - got)),
+        got,
+      );
+      // The server closed: a short reply, or none at all (an EOF is not a 0-byte reply).
+      if (n === null) {
+        if (got === 0) throw new ClosedBeforeReply("closed");
+        return reply.subarray(0, got);
+      }
       trace?.("read", where, buf.subarray(0, n));
       reply.set(buf.subarray(0, n), got);
       got += n;
@@ -194,6 +241,7 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
   const unsubscribe = io.onSignal(() => interrupted.abort());
   const probes: Probe[] = [];
   let closedEarly: string | undefined;
+  let endedBy: "closed" | "reset" | undefined;
   try {
     const transport = plan.udp ? "udp" : "tcp";
     const exchanger = await connect(plan, io, interrupted.signal, trace);
@@ -201,7 +249,7 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
     out.result(
       "start",
       { transport, to: where, count: plan.count },
-      `ECHO ${where} (${transport}): ${plan.count} probe${plan.count === 1 ? "" : "s"}`,
+      `ECHO ${where} (${transport}): ${counted(plan.count, "probe")}`,
     );
     try {
       for (let seq = 1; seq <= plan.count && !interrupted.signal.aborted; seq++) {
@@ -221,18 +269,20 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
             closedEarly = "the server closed the connection";
           }
         } catch (err) {
-          if (!isTimeout(err) && !isDisconnect(err)) {
+          const reason = lossReason(err);
+          if (reason === undefined) {
             throw netError(err, {
               op: "read",
               transport,
               address: where,
             });
           }
-          probe = { seq, bytes: 0, status: "lost" };
+          probe = { seq, bytes: 0, status: "lost", reason };
+          if (reason !== "timeout") endedBy = reason;
           if (!plan.udp) {
-            closedEarly = isTimeout(err)
+            closedEarly = reason === "timeout"
               ? `no reply within ${formatDuration(plan.timeout)}; a stream cannot be resynchronised`
-              : "the connection was reset";
+              : `connection ${reason} by ${where}`;
           }
         }
         probes.push(probe);
@@ -243,9 +293,13 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
       exchanger.close();
     }
     if (closedEarly && probes.length < plan.count) {
-      out.note(`sockit: ${closedEarly}; ${plan.count - probes.length} probes not sent`);
+      const unsent = plan.count - probes.length;
+      out.note(`sockit: ${closedEarly}; ${counted(unsent, "probe")} not sent`);
     }
-    return summarize(out, where, plan, probes, interrupted.signal.aborted);
+    return summarize(out, where, plan, probes, {
+      interrupted: interrupted.signal.aborted,
+      endedBy,
+    });
   } finally {
     unsubscribe();
   }
@@ -287,12 +341,22 @@ async function connect(
   };
 }
 
+/** Why a probe's exchange failed with nothing back, or undefined for a real failure. */
+function lossReason(err: unknown): LossReason | undefined {
+  if (err instanceof ClosedBeforeReply) return err.how;
+  if (isTimeout(err)) return "timeout";
+  // A reset seen elsewhere than the read (the write, UDP): as ClosedBeforeReply says.
+  if (isDisconnect(err)) return "reset";
+  return undefined;
+}
+
 function reportProbe(out: Output, where: string, probe: Probe): void {
   const { paint } = out;
   const fields = {
     seq: probe.seq,
     bytes: probe.bytes,
     status: probe.status,
+    ...(probe.reason ? { reason: probe.reason } : {}),
     rttMs: probe.rttMs === undefined ? null : round(probe.rttMs, 3),
     ...(probe.firstDiff ? { firstDiff: probe.firstDiff } : {}),
   };
@@ -310,7 +374,10 @@ function reportProbe(out: Output, where: string, probe: Probe): void {
         `sent ${sent}, got ${got}`,
     );
   } else {
-    text = paint.yellow(`no reply from ${where}: seq=${probe.seq} lost`);
+    const why = probe.reason === "closed" || probe.reason === "reset"
+      ? ` (connection ${probe.reason} before replying)`
+      : "";
+    text = paint.yellow(`no reply from ${where}: seq=${probe.seq} lost${why}`);
   }
   out.result("probe", fields, text);
 }
@@ -320,16 +387,19 @@ function summarize(
   where: string,
   plan: ProbePlan,
   probes: Probe[],
-  interrupted: boolean,
+  ending: { interrupted: boolean; endedBy?: "closed" | "reset" },
 ): number {
+  const { interrupted, endedBy } = ending;
   const sent = probes.length;
   const ok = probes.filter((p) => p.status === "ok");
   const mismatched = probes.filter((p) => p.status === "mismatch").length;
   // Interrupted, probes never sent are not lost (like ping); otherwise they are: the
   // check asked for --count and did not get them.
   const expected = interrupted ? sent : plan.count;
-  const missing = expected - ok.length - mismatched;
   const received = ok.length + mismatched;
+  // sent = received + lost; --count = sent + unsent (unless interrupted: then unsent 0).
+  const lost = sent - received;
+  const unsent = expected - sent;
   const lossPercent = expected === 0 ? 0 : (100 * (expected - received)) / expected;
   const rtt = rttSummary(ok.map((p) => p.rttMs!));
   const rttFields = rtt
@@ -343,7 +413,8 @@ function summarize(
   const healthy = !interrupted && ok.length === plan.count;
   const lines = [
     `--- ${where} echo statistics ---`,
-    `${sent} sent, ${received} received, ${mismatched} mismatched, ${round(lossPercent, 3)}% loss`,
+    `${sent} sent, ${received} received, ${mismatched} mismatched, ${round(lossPercent, 3)}% loss` +
+    (unsent > 0 ? `, ${unsent} not sent` : ""),
   ];
   if (rtt) {
     lines.push(
@@ -359,7 +430,8 @@ function summarize(
       sent,
       received,
       mismatched,
-      lost: missing,
+      lost,
+      unsent,
       lossPercent: round(lossPercent, 3),
       rttMs: rttFields,
       ok: healthy,
@@ -368,6 +440,13 @@ function summarize(
     lines.join("\n"),
   );
   if (interrupted) return ExitCode.interrupted;
+  if (received === 0 && endedBy) {
+    // Not a timeout (nothing was pending) and not exit 4 (the connection was made): the
+    // server took the probe and gave nothing back, a failed check.
+    throw new CheckFailedError(`echo ${where}: connection ${endedBy} by ${where} before replying`, {
+      hint: "is it an echo server?",
+    });
+  }
   if (received === 0 && plan.count > 0) {
     throw new TimeoutError(
       `echo ${where}: no reply within ${formatDuration(plan.timeout)}`,

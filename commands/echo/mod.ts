@@ -9,7 +9,7 @@ import { parseAddress } from "../../lib/address.ts";
 import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
 import type { Io } from "../../lib/io.ts";
 import { ExitCode, SockitError, UsageError } from "../../lib/errors.ts";
-import { defineFlags } from "../../lib/flags.ts";
+import { defineFlags, flagName } from "../../lib/flags.ts";
 import { createOutput, type Output } from "../../lib/output.ts";
 import {
   emptyStats,
@@ -64,6 +64,54 @@ const flags = defineFlags({
   ...commonFlags,
 });
 
+/**
+ * The flags only the server reads (every flag of the server runtime, and these), each
+ * with what the client takes instead, if anything.
+ */
+const SERVER_ONLY: Record<string, string | undefined> = {
+  ...Object.fromEntries(Object.keys(serverFlags(ECHO_PORT)).map((key) => [key, undefined])),
+  host: "the client's host goes in --to HOST:PORT",
+  port: "the client's port goes in --to HOST:PORT",
+  transport: "the client takes --udp",
+  workers: undefined,
+};
+
+/** The flags only the client (`--to`) reads, each with what the server takes instead. */
+const CLIENT_ONLY: Record<string, string | undefined> = {
+  udp: "the server takes --transport udp",
+  count: undefined,
+  size: undefined,
+  message: undefined,
+  interval: undefined,
+  timeout: undefined,
+};
+
+/**
+ * The resolve step: a flag of the other mode is a usage error saying what was meant
+ * (nc users type `-u -l` for a UDP server, which here would silently serve TCP only).
+ *
+ * @throws {UsageError} for the first flag given that the mode does not read.
+ */
+function checkMode(options: RunOptions<typeof flags>): void {
+  const { given } = options;
+  const client = options.to !== undefined;
+  const foreign = client ? SERVER_ONLY : CLIENT_ONLY;
+  for (const [key, instead] of Object.entries(foreign)) {
+    if (!given.includes(key)) continue;
+    const flag = `--${flagName(key)}`;
+    if (client) {
+      throw new UsageError(
+        `${flag} is for the server; ${instead ?? "the client (--to) does not take it"}`,
+      );
+    }
+    throw new UsageError(
+      instead
+        ? `${flag} is for the client (with --to); ${instead}`
+        : `${flag} is for the client; give --to HOST:PORT to check a server`,
+    );
+  }
+}
+
 const DEFAULT_PROBE_SIZE = 64;
 const UDP_MAX_PAYLOAD = 65_507;
 
@@ -84,8 +132,9 @@ echo-chargen packet storm): those are dropped and counted.
 
 With --to, sends --count probes and verifies each reply byte for byte, printing a line
 per probe and a summary (sent, received, loss, min/avg/max/p99 round trip). Exit 0 when
-every probe came back intact, 1 when any came back wrong or not at all, 3 host not
-found, 4 refused, 5 nothing came back before --timeout.`,
+every probe came back intact, 1 when any came back wrong or not at all (a server that
+closes the connection before replying included), 3 host not found, 4 refused, 5 nothing
+came back before --timeout.`,
   flags,
   examples: [
     "sockit echo --port 0                      # serve on a free port, print it",
@@ -96,6 +145,7 @@ found, 4 refused, 5 nothing came back before --timeout.`,
   ],
   run(options, io) {
     const out = createOutput(io, { json: options.json, noColor: options.noColor });
+    checkMode(options);
     if (options.to === undefined) return runServer(options, io, out);
     if (options.size !== undefined && options.message !== undefined) {
       throw new UsageError("--size and --message cannot be used together");
@@ -111,7 +161,7 @@ found, 4 refused, 5 nothing came back before --timeout.`,
       );
     }
     return runProbes({
-      to: parseAddress(options.to, ECHO_PORT),
+      to: parseAddress(options.to, ECHO_PORT, { onNote: out.note }),
       count: options.count,
       payload: () => message ?? randomBytes(size),
       interval: options.interval,

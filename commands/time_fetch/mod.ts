@@ -16,6 +16,7 @@ import {
   exitCodeOf,
   formatError,
   InterruptedError,
+  mostTelling,
   SockitError,
 } from "../../lib/errors.ts";
 import { defineFlags } from "../../lib/flags.ts";
@@ -25,7 +26,7 @@ import { createOutput } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
 import { createTracer } from "../../lib/trace.ts";
 import { NTP_PORT } from "./ntp.ts";
-import { type Answer, ask, type Query, type TimeProtocol } from "./query.ts";
+import { type Answer, ask, KissOfDeath, type Query, type TimeProtocol } from "./query.ts";
 
 /** Where `time-fetch` asks when no server is named. */
 export const DEFAULT_SERVER = "time.nist.gov";
@@ -99,7 +100,9 @@ is marked best, and a summary names the best of all; --max-offset is checked aga
 
 Exit codes: 0 ok, 1 offset over --max-offset, 3 host not found, 4 refused, 5 no answer
 within --timeout, 6 not a time answer / kiss-o'-death / unsynchronised, 130 interrupted.
-With several servers, 0 when any answered.`,
+With several servers, 0 when any answered; when none did, the most telling failure's
+code, whatever the order of the servers: 6, then 1, 4, 3, 5 (a timeout). A server that
+sends a kiss-o'-death is not asked again in later --count rounds (RFC 4330).`,
   flags,
   examples: [
     "sockit time-fetch                                  # time.nist.gov, daytime",
@@ -113,7 +116,7 @@ With several servers, 0 when any answered.`,
     const port = DEFAULT_PORTS[options.protocol];
     const names = options.positionals.length > 0 ? options.positionals : [DEFAULT_SERVER];
     const queries: Query[] = names.map((name) => {
-      const address = parseAddress(name, port);
+      const address = parseAddress(name, port, { onNote: out.note });
       return {
         server: formatAddress(address),
         address,
@@ -129,12 +132,16 @@ With several servers, 0 when any answered.`,
     const many = queries.length * options.count > 1;
     const answers: Answer[] = [];
     const failures: SockitError[] = [];
+    // RFC 4330 §8: a server that sent a kiss-o'-death is not asked again.
+    const kissed = new Map<Query, KissOfDeath>();
     try {
       for (let round = 1; round <= options.count; round++) {
         if (round > 1) await pause(options.interval, interrupted.signal);
         if (interrupted.signal.aborted) break;
+        const asking = queries.filter((q) => !kissed.has(q));
+        if (asking.length === 0) break;
         const results = await Promise.all(
-          queries.map((q) =>
+          asking.map((q) =>
             ask(q, { io, signal: interrupted.signal, trace }).then(
               (answer) => answer,
               (err: unknown) => err instanceof SockitError ? err : Promise.reject(err),
@@ -147,8 +154,17 @@ With several servers, 0 when any answered.`,
         for (const [i, result] of results.entries()) {
           if (result instanceof SockitError) {
             failures.push(result);
-            if (many) reportFailure(out, queries[i].server, round, result);
+            if (many) reportFailure(out, asking[i].server, round, result);
             else throw result; // one server: the command's error (and --json error event)
+            if (result instanceof KissOfDeath) {
+              kissed.set(asking[i], result);
+              if (round < options.count) {
+                out.note(
+                  `sockit: note: not asking ${asking[i].server} again: it sent ` +
+                    `kiss-o'-death ${result.code} (RFC 4330)`,
+                );
+              }
+            }
           } else {
             answers.push(result);
             reportAnswer(out, result, { round, best: result === best, mark: got.length > 1 });
@@ -162,13 +178,14 @@ With several servers, 0 when any answered.`,
     if (many) reportSummary(out, answers, failures, best, options.maxOffset);
     if (interrupted.signal.aborted) throw new InterruptedError();
     if (!best) {
-      const first = failures[0];
+      // The exit code must not depend on the order the servers were named in.
+      const telling = mostTelling(failures);
       throw new SockitError(
         queries.length > 1
-          ? `no server answered (${failures.length} failures; first: ${first.message})`
-          : `no answer in ${options.count} tries (first failure: ${first.message})`,
-        first.exitCode,
-        { hint: first.hint },
+          ? `no server answered (${failures.length} failures; most telling: ${telling.message})`
+          : `no answer in ${failures.length} tries (most telling: ${telling.message})`,
+        telling.exitCode,
+        { hint: telling.hint },
       );
     }
     if (options.maxOffset !== undefined && options.maxOffset < best.errorMs) {

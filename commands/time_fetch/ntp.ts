@@ -163,22 +163,25 @@ export const KISS_CODES: Record<string, string> = {
 
 /**
  * The reference ID as text: ASCII (a kiss code or a reference clock's name) at
- * stratum 0 and 1, the upstream server's IPv4 address (or an IPv6 hash) above.
+ * stratum 0 and 1 when it is text, else (and above stratum 1) as an IPv4 address: the
+ * upstream server's (or an IPv6 hash), or a local clock's such as chrony's 127.127.1.1.
  *
  * @example
  * ```ts
  * refIdText({ stratum: 1, refId: new TextEncoder().encode("GPS\0") }); // "GPS"
+ * refIdText({ stratum: 1, refId: new Uint8Array([127, 127, 1, 1]) }); // "127.127.1.1"
  * refIdText({ stratum: 2, refId: new Uint8Array([192, 0, 2, 1]) }); // "192.0.2.1"
  * ```
  */
 export function refIdText(packet: Pick<NtpPacket, "stratum" | "refId">): string {
   if (packet.stratum <= 1) {
-    let text = "";
-    for (const b of packet.refId) {
-      if (b === 0) break;
-      text += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16)}`;
+    const end = packet.refId.indexOf(0);
+    const bytes = end < 0 ? packet.refId : packet.refId.subarray(0, end);
+    // A kiss code or a reference source's name is ASCII; some servers put an IPv4
+    // address here instead (chrony's local clock: 127.127.1.1), shown as one.
+    if (bytes.every((b) => b >= 0x20 && b < 0x7f)) {
+      return new TextDecoder().decode(bytes).trimEnd();
     }
-    return text;
   }
   return [...packet.refId].join(".");
 }

@@ -35,6 +35,27 @@ import { fromRfc868, type NtpTimestamp } from "../../lib/time.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { checkReply, clientRequest, ntpOffset, refIdText, serverTimes } from "./ntp.ts";
 
+/**
+ * An NTP server answered with a kiss-o'-death (stratum 0): a protocol error (exit 6)
+ * after which RFC 4330 §8 says the client stops asking that server.
+ *
+ * @example
+ * ```ts
+ * throw new KissOfDeath("192.0.2.1:123", "RATE", "the server asks to be queried less often");
+ * ```
+ */
+export class KissOfDeath extends ProtocolError {
+  /** The kiss code: `RATE`, `DENY`, `RSTR`, ... */
+  readonly code: string;
+
+  constructor(where: string, code: string, meaning: string) {
+    super(`ntp ${where}: kiss-o'-death ${code}: ${meaning}`, {
+      hint: code === "RATE" ? "wait before asking again" : "ask another server",
+    });
+    this.code = code;
+  }
+}
+
 /** The protocols `time-fetch --protocol` speaks. */
 export type TimeProtocol = "daytime" | "time" | "ntp";
 
@@ -450,10 +471,7 @@ function askNtp(query: Query, context: QueryContext): Promise<Answer> {
           rejected.push(check.reason);
           return undefined;
         case "kiss":
-          throw new ProtocolError(
-            `ntp ${where}: kiss-o'-death ${check.code}: ${check.meaning}`,
-            { hint: check.code === "RATE" ? "wait before asking again" : "ask another server" },
-          );
+          throw new KissOfDeath(where, check.code, check.meaning);
         case "unsynchronised":
           throw new ProtocolError(`ntp ${where}: the server is unsynchronised (${check.reason})`, {
             hint: "its time cannot be trusted; ask another server",
