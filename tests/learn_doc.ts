@@ -22,7 +22,8 @@
  * replaced by the port it printed in every later block of the same section. Shown
  * output: `…` matches any text within a line, and a line that is only `…` matches any
  * number of lines (none too); `loose` lets every number match any number (times, byte
- * counts that vary). Trailing spaces never count.
+ * counts that vary). Trailing spaces never count, nor blank lines around a command's
+ * output.
  *
  * @module
  */
@@ -257,8 +258,8 @@ export function matchPrefix(shown: Shown, actual: string[]): number | undefined 
 }
 
 /**
- * Whether the shown output matches all of `actual` (blank lines at the end of either
- * do not count).
+ * Whether the shown output matches all of `actual` (blank lines at the start or end of
+ * either do not count: the formatter drops them from the page's blocks).
  *
  * @example
  * ```ts
@@ -266,13 +267,14 @@ export function matchPrefix(shown: Shown, actual: string[]): number | undefined 
  * ```
  */
 export function matchesAll(shown: Shown, actual: string[]): boolean {
-  const got = dropTrailingBlanks(actual);
-  return matcher({ ...shown, lines: dropTrailingBlanks(shown.lines) }, got)(got.length);
+  const got = dropOuterBlanks(actual);
+  return matcher({ ...shown, lines: dropOuterBlanks(shown.lines) }, got)(got.length);
 }
 
-function dropTrailingBlanks(lines: string[]): string[] {
+function dropOuterBlanks(lines: string[]): string[] {
   const out = [...lines];
   while (out.length > 0 && out.at(-1)!.trim() === "") out.pop();
+  while (out.length > 0 && out[0].trim() === "") out.shift();
   return out;
 }
 
