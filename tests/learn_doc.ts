@@ -22,8 +22,9 @@
  * replaced by the port it printed in every later block of the same section. Shown
  * output: `…` matches any text within a line, and a line that is only `…` matches any
  * number of lines (none too); `loose` lets every number match any number (times, byte
- * counts that vary). Trailing spaces never count, nor blank lines around a command's
- * output.
+ * counts that vary; a duration's unit may change too) and the runs of spaces that align
+ * table columns match any run of spaces. Trailing spaces never count, nor blank lines
+ * around a command's output.
  *
  * @module
  */
@@ -220,11 +221,16 @@ export function substitutePorts(text: string, ports: Map<number, number>): strin
 const ELLIPSIS = "…";
 
 /** A number, with the unit when it is a duration: in a `loose` block it matches any. */
-const NUMBER = /[+-]?\d+(?:\.\d+)?(?:ms|s)?(?![\p{L}\d])|[+-]?\d+/gu;
-const ANY_NUMBER = "[+-]?\\d+(?:\\.\\d+)?(?:µs|ms|s|m)?";
+const NUMBER = /[+-]?\d+(?:[.,]\d+)*(?:ms|s)?(?![\p{L}\d])|[+-]?\d+/gu;
+const ANY_NUMBER = "[+-]?\\d+(?:[.,]\\d+)*(?:µs|ms|s|m)?";
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Text between numbers in a `loose` line: the spaces that align columns may vary too. */
+function text(part: string): string {
+  return part.split(/ {2,}/).map(escape).join(" +");
 }
 
 function linePattern(line: string, loose: boolean): RegExp {
@@ -233,10 +239,10 @@ function linePattern(line: string, loose: boolean): RegExp {
     let out = "";
     let last = 0;
     for (const m of part.matchAll(NUMBER)) {
-      out += escape(part.slice(last, m.index)) + ANY_NUMBER;
+      out += text(part.slice(last, m.index)) + ANY_NUMBER;
       last = m.index + m[0].length;
     }
-    return out + escape(part.slice(last));
+    return out + text(part.slice(last));
   });
   return new RegExp(`^${parts.join(".*")}$`, "u");
 }
@@ -255,6 +261,20 @@ export function matchPrefix(shown: Shown, actual: string[]): number | undefined 
   const match = matcher(shown, actual);
   for (let end = 0; end <= actual.length; end++) if (match(end)) return end;
   return undefined;
+}
+
+/**
+ * Whether more lines could still make `actual` match: false once the lines so far differ
+ * from what the page shows, so a test can fail at once instead of waiting.
+ *
+ * @example
+ * ```ts
+ * couldStillMatch({ line: 1, lines: ["a", "b"], loose: false }, ["a"]); // true
+ * couldStillMatch({ line: 1, lines: ["a", "b"], loose: false }, ["c"]); // false
+ * ```
+ */
+export function couldStillMatch(shown: Shown, actual: string[]): boolean {
+  return matcher(shown, actual, { partial: true })(actual.length);
 }
 
 /**
@@ -278,8 +298,15 @@ function dropOuterBlanks(lines: string[]): string[] {
   return out;
 }
 
-/** A test of whether the shown lines match exactly `actual[0..end)`. */
-function matcher(shown: Shown, actual: string[]): (end: number) => boolean {
+/**
+ * A test of whether the shown lines match exactly `actual[0..end)` (`partial`: whether
+ * their beginning does, the rest of them left over).
+ */
+function matcher(
+  shown: Shown,
+  actual: string[],
+  options: { partial?: boolean } = {},
+): (end: number) => boolean {
   const patterns = shown.lines.map((l) => l.trimEnd()).map((l) =>
     l === ELLIPSIS ? undefined : linePattern(l, shown.loose)
   );
@@ -287,6 +314,7 @@ function matcher(shown: Shown, actual: string[]): (end: number) => boolean {
   return (end) => {
     const memo = new Map<number, boolean>();
     const from = (p: number, a: number): boolean => {
+      if (a === end && options.partial) return true;
       if (p === patterns.length) return a === end;
       const key = p * (end + 1) + a;
       if (memo.has(key)) return memo.get(key)!;
