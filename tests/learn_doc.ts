@@ -6,17 +6,21 @@
  * A step is an HTML comment (invisible when the page is rendered), mostly followed by the
  * fenced block it is about:
  *
- * | marker                          | the block after it                                       |
- * | ------------------------------- | -------------------------------------------------------- |
- * | `<!-- test: run NAME -->`       | one command left running in a terminal called NAME       |
- * | `<!-- test: cmd [exit=N] [unprivileged] -->` | commands run to the end (exit 0 unless `exit=N`; as a normal user, not root) |
- * | `<!-- test: output [loose] -->` | everything the `cmd` before it printed (stdout + stderr) |
- * | `<!-- test: expect NAME [loose] -->` | what NAME's terminal shows next                     |
- * | `<!-- test: type NAME -->`      | lines typed into NAME                                    |
- * | `<!-- test: file PATH -->`      | a file the reader saves as PATH                          |
- * | `<!-- test: ctrl-c NAME -->`    | none: Ctrl-C in NAME (SIGINT)                            |
- * | `<!-- test: ctrl-d NAME -->`    | none: Ctrl-D in NAME (its input ends)                    |
- * | `<!-- test: ended NAME [exit=N] -->` | none: NAME has exited (with 0 unless `exit=N`)      |
+ * | marker                                | the block after it                                 |
+ * | ------------------------------------- | -------------------------------------------------- |
+ * | `<!-- test: run NAME -->`             | one command left running in a terminal called NAME |
+ * | `<!-- test: cmd [exit=N] [...] -->`   | commands run to the end (exit 0 unless `exit=N`)   |
+ * | `<!-- test: output [loose] -->`       | all the `cmd` before it printed (stdout + stderr)  |
+ * | `<!-- test: expect NAME [loose] -->`  | what NAME's terminal shows next                    |
+ * | `<!-- test: type NAME -->`            | lines typed into NAME                              |
+ * | `<!-- test: file PATH -->`            | a file the reader saves as PATH                    |
+ * | `<!-- test: ctrl-c NAME -->`          | none: Ctrl-C in NAME (SIGINT)                      |
+ * | `<!-- test: ctrl-d NAME -->`          | none: Ctrl-D in NAME (its input ends)              |
+ * | `<!-- test: ended NAME [exit=N] -->`  | none: NAME has exited (with 0 unless `exit=N`)     |
+ *
+ * A `cmd` marked `unprivileged` runs as a normal user even when the tests run as root
+ * (ports below 1024); one marked `checkout` runs in the repository's folder (installing
+ * sockit from it). Other steps run in a folder of their own, one per section.
  *
  * Ports: a `run` command with `--port N` (N not 0) is started with `--port 0`, and N is
  * replaced by the port it printed in every later block of the same section. Shown
@@ -38,6 +42,7 @@ export type Step =
     command: string;
     exit: number;
     unprivileged: boolean;
+    checkout: boolean;
     output?: Shown;
   }
   | { kind: "expect"; line: number; name: string; shown: Shown }
@@ -118,6 +123,7 @@ export function extractSteps(markdown: string): Section[] {
           command: next().text,
           exit: options.exit ?? 0,
           unprivileged: options.unprivileged,
+          checkout: options.checkout,
         });
         break;
       case "output": {
@@ -155,15 +161,17 @@ interface Options {
   exit?: number;
   loose: boolean;
   unprivileged: boolean;
+  checkout: boolean;
 }
 
 function parseOptions(words: string[], where: string): Options {
-  const options: Options = { loose: false, unprivileged: false };
+  const options: Options = { loose: false, unprivileged: false, checkout: false };
   for (const word of words) {
     const exit = /^exit=(\d+)$/.exec(word);
     if (exit) options.exit = Number(exit[1]);
     else if (word === "loose") options.loose = true;
     else if (word === "unprivileged") options.unprivileged = true;
+    else if (word === "checkout") options.checkout = true;
     else throw new Error(`${where}: unknown marker option "${word}"`);
   }
   return options;

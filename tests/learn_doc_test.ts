@@ -19,6 +19,7 @@ import {
   type Step,
   substitutePorts,
 } from "./learn_doc.ts";
+import { dirname } from "node:path";
 import { hasTool, ROOT, sockitCommand } from "./helpers.ts";
 
 const PAGE = "docs/LEARN.md";
@@ -64,8 +65,18 @@ async function sockitOnPath(): Promise<string> {
   return dir;
 }
 
+/**
+ * A terminal's environment: sockit and deno on PATH, Python's output unbuffered as on a
+ * terminal, and `deno install --global` kept inside the test's own directory.
+ */
 function shellEnv(bin: string): Record<string, string> {
-  return { PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`, PYTHONUNBUFFERED: "1", NO_COLOR: "1" };
+  const deno = dirname(Deno.execPath());
+  return {
+    PATH: `${bin}:${deno}:${Deno.env.get("PATH") ?? ""}`,
+    DENO_INSTALL_ROOT: `${bin}/installed`,
+    PYTHONUNBUFFERED: "1",
+    NO_COLOR: "1",
+  };
 }
 
 /** Programs the commands of `steps` start, as the first word of each pipeline part. */
@@ -230,7 +241,12 @@ async function runSection(section: Section, bin: string): Promise<void> {
             console.log(`skip: ${where(step.line)}: running as root and setpriv is missing`);
             break;
           }
-          const { code, lines } = await runCommand(sub(step.command), cwd, bin, step.unprivileged);
+          const { code, lines } = await runCommand(
+            sub(step.command),
+            step.checkout ? ROOT : cwd,
+            bin,
+            step.unprivileged,
+          );
           if (step.output) {
             const shown = { ...step.output, lines: step.output.lines.map(sub) };
             if (!matchesAll(shown, lines)) throw mismatch("the output", step.output, lines);
