@@ -12,7 +12,13 @@ import { DAYTIME_FORMATS, type DaytimeFormat, daytimeText } from "../lib/daytime
 import { UsageError } from "../lib/errors.ts";
 import { defineFlags } from "../lib/flags.ts";
 import { createOutput } from "../lib/output.ts";
-import { type Connection, type DatagramHandler, serve, serverFlags } from "../lib/server/mod.ts";
+import {
+  type Connection,
+  type DatagramHandler,
+  serve,
+  serverFlags,
+  serverTls,
+} from "../lib/server/mod.ts";
 import { toRfc868 } from "../lib/time.ts";
 
 /** The daytime port of RFC 867. */
@@ -124,7 +130,7 @@ UTC, big-endian, modulo 2^32 so it stays right after the 2036 wrap; default port
     "sockit daytime --protocol time --port 3737     # RFC 868; read it with rdate -p -o 3737",
     "nc 127.0.0.1 1313                              # read a daytime line",
   ],
-  run(options, io) {
+  async run(options, io) {
     const out = createOutput(io, { json: options.json, noColor: options.noColor });
     const time = options.protocol === "time";
     if (time && options.format !== undefined) {
@@ -136,7 +142,8 @@ UTC, big-endian, modulo 2^32 so it stays right after the 2036 wrap; default port
     });
     const tcp = (c: Connection) => c.writeAll(answer(io.now()));
     const udp: DatagramHandler = (_data, _peer, reply) => reply(answer(io.now()));
-    return serve({
+    const tls = await serverTls(options);
+    return await serve({
       name: "daytime",
       host: options.host,
       port: options.port ?? (time ? TIME_PORT : DAYTIME_PORT),
@@ -144,6 +151,7 @@ UTC, big-endian, modulo 2^32 so it stays right after the 2036 wrap; default port
       maxConns: options.maxConns,
       idleTimeout: options.idleTimeout,
       quiet: options.quiet,
+      tls,
       tcp,
       udp,
     }, { io, out, trace: options.trace });

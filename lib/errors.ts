@@ -18,6 +18,7 @@ export const ExitCode = {
   timeout: 5,
   protocol: 6,
   listen: 7,
+  tls: 8,
   interrupted: 130,
 } as const;
 
@@ -149,6 +150,21 @@ export class ProtocolError extends SockitError {
 export class ListenError extends SockitError {
   constructor(message: string, options: SockitErrorOptions = {}) {
     super(message, ExitCode.listen, options);
+  }
+}
+
+/**
+ * The peer's TLS certificate could not be verified: untrusted, expired, wrong name
+ * (exit 8).
+ *
+ * @example
+ * ```ts
+ * throw new TlsError("tls 127.0.0.1:7: the certificate has expired", { hint: "pass --ca FILE" });
+ * ```
+ */
+export class TlsError extends SockitError {
+  constructor(message: string, options: SockitErrorOptions = {}) {
+    super(message, ExitCode.tls, options);
   }
 }
 

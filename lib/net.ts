@@ -11,6 +11,12 @@ import { formatDuration } from "./duration.ts";
 import { InterruptedError, netError, TimeoutError } from "./errors.ts";
 import type { Io } from "./io.ts";
 import { within } from "./pause.ts";
+import { startClientTls, type TlsClientOptions } from "./tls.ts";
+
+/** What {@linkcode dial} returns: a TCP connection, or the plaintext side of TLS. */
+export interface DialedConn extends Pick<Deno.Conn, "read" | "write" | "close" | "closeWrite"> {
+  readonly remoteAddr: Deno.NetAddr;
+}
 
 /** Options of {@linkcode dial}. */
 export interface DialOptions {
@@ -19,6 +25,8 @@ export interface DialOptions {
   timeout: number;
   /** Cancels the dial (e.g. on SIGINT). */
   signal?: AbortSignal;
+  /** Speak TLS, verified as these options say (`--tls`); plain TCP when absent. */
+  tls?: TlsClientOptions;
 }
 
 /**
@@ -31,13 +39,27 @@ export interface DialOptions {
  * @throws {TimeoutError} (exit 5) when nothing answered within `timeout`, resolving
  * included.
  * @throws {InterruptedError} (exit 130) when `signal` aborted it.
+ * @throws {TlsError} (exit 8) with `tls`, when the certificate cannot be verified;
+ * {@linkcode ProtocolError} (exit 6) when the server does not speak TLS.
  *
  * @example
  * ```ts
  * const conn = await dial({ host: "127.0.0.1", port: 7 }, { io: systemIo(), timeout: 5000 });
  * ```
  */
-export async function dial(address: Address, options: DialOptions): Promise<Deno.TcpConn> {
+export async function dial(address: Address, options: DialOptions): Promise<DialedConn> {
+  const began = Date.now();
+  const tcp = await dialTcp(address, options);
+  if (!options.tls) return tcp;
+  return await startClientTls(tcp, options.tls, {
+    host: address.host,
+    where: formatAddress({ host: tcp.remoteAddr.hostname, port: address.port }),
+    timeout: Math.max(1, options.timeout - (Date.now() - began)),
+    signal: options.signal,
+  });
+}
+
+async function dialTcp(address: Address, options: DialOptions): Promise<Deno.TcpConn> {
   const deadline = AbortSignal.timeout(options.timeout);
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
   const waited = formatDuration(options.timeout);

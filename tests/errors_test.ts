@@ -17,6 +17,7 @@ import {
   ResolveError,
   SockitError,
   TimeoutError,
+  TlsError,
   UsageError,
 } from "../lib/errors.ts";
 
@@ -30,6 +31,7 @@ Deno.test("ExitCode: the SPEC's table", () => {
     timeout: 5,
     protocol: 6,
     listen: 7,
+    tls: 8,
     interrupted: 130,
   });
 });
@@ -41,6 +43,7 @@ Deno.test("each SockitError class carries its exit code and name", () => {
     [new ResolveError("x"), 3, "ResolveError"],
     [new ConnectError("x"), 4, "ConnectError"],
     [new TimeoutError("x"), 5, "TimeoutError"],
+    [new TlsError("x"), 8, "TlsError"],
     [new ProtocolError("x"), 6, "ProtocolError"],
     [new ListenError("x"), 7, "ListenError"],
     [new InterruptedError(), 130, "InterruptedError"],

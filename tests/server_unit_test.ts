@@ -79,6 +79,7 @@ Deno.test("mergeStats: adds every number and every drop reason, keeps the larger
     dropped: { "low-port": 2, broadcast: 1 },
     acceptErrors: 1,
     handlerErrors: 2,
+    tlsFailed: 1,
   };
   const merged = mergeStats(a, b);
   assert.equal(merged, a);
@@ -92,6 +93,7 @@ Deno.test("mergeStats: adds every number and every drop reason, keeps the larger
     dropped: { "low-port": 3, broadcast: 1 },
     acceptErrors: 1,
     handlerErrors: 2,
+    tlsFailed: 1,
   });
   assert.deepStrictEqual(b.dropped, { "low-port": 2, broadcast: 1 }, "the source is unchanged");
   assert.deepStrictEqual(mergeStats(emptyStats(), emptyStats()), emptyStats());

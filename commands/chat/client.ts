@@ -20,7 +20,8 @@ import {
 } from "../../lib/errors.ts";
 import { FrameError, lengthPrefixDecoder, U32_SKIP_LIMIT } from "../../lib/framing.ts";
 import type { Io } from "../../lib/io.ts";
-import { dial } from "../../lib/net.ts";
+import { dial, type DialedConn } from "../../lib/net.ts";
+import type { TlsClientOptions } from "../../lib/tls.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import {
   type ClientMessage,
@@ -71,6 +72,8 @@ export interface ChatClientOptions {
   timeout: number;
   /** Re-join after a lost connection instead of ending. */
   reconnect?: boolean;
+  /** Speak TLS (`--tls`); plain TCP when absent. */
+  tls?: TlsClientOptions;
   trace?: Tracer;
   /**
    * The name was taken or refused: return another to try on the same connection, or
@@ -132,13 +135,13 @@ class Session {
   onMessage: (message: ServerMessage) => void = () => {};
   /** Resolves when the connection ends: with the error, or without at a clean EOF. */
   readonly closed: Promise<{ error?: SockitError }>;
-  #conn: Deno.TcpConn;
+  #conn: DialedConn;
   #where: string;
   #trace?: Tracer;
   #writing: Promise<void> = Promise.resolve();
   #isClosed = false;
 
-  constructor(conn: Deno.TcpConn, where: string, trace?: Tracer) {
+  constructor(conn: DialedConn, where: string, trace?: Tracer) {
     this.#conn = conn;
     this.#where = where;
     this.#trace = trace;
@@ -385,9 +388,9 @@ export class ChatClient {
   }
 
   async #connect(first: boolean, cancel?: AbortSignal): Promise<void> {
-    const { address, io, timeout, trace } = this.#options;
+    const { address, io, timeout, trace, tls } = this.#options;
     const signal = cancel ? AbortSignal.any([this.#stop.signal, cancel]) : this.#stop.signal;
-    const conn = await dial(address, { io, timeout, signal });
+    const conn = await dial(address, { io, timeout, signal, tls });
     const session = new Session(conn, this.#where, trace);
     // Reset before the handshake, not after it: messages read together with the welcome
     // (a shutdown notice, replies) are handled before the handshake's await returns.

@@ -15,6 +15,7 @@ import { parseAddress } from "../../lib/address.ts";
 import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
 import { ConnectError, ExitCode, InterruptedError, UsageError } from "../../lib/errors.ts";
 import { defineFlags } from "../../lib/flags.ts";
+import { tlsClientFlags, type TlsClientOptions, tlsClientOptions } from "../../lib/tls.ts";
 import { decodeLines } from "../../lib/framing.ts";
 import type { Io, StopSignal } from "../../lib/io.ts";
 import { createOutput, type Paint } from "../../lib/output.ts";
@@ -77,6 +78,7 @@ const flags = defineFlags({
     help: "re-join after a lost connection, with exponential backoff (250ms doubling to " +
       "10s, jittered), giving up after 10 attempts in a row",
   },
+  ...tlsClientFlags,
   ...commonFlags,
 });
 
@@ -103,7 +105,8 @@ end, once the server acknowledged every message, the client says bye and exits 0
 Exit codes: 0 done; 1 the server refused a message or the name; 2 usage; 3 host not
 found; 4 refused, or the connection was lost (or the server shut down) before the work
 was done; 5 no connection, welcome or acknowledgement within --timeout; 6 the server
-does not speak the chat protocol; 130 interrupted by a signal before the work was done.`,
+does not speak the chat protocol (or TLS, with --tls); 8 the server's certificate could
+not be verified (--tls); 130 interrupted by a signal before the work was done.`,
   flags,
   examples: [
     "sockit chat-join                                  # 127.0.0.1:5555, asks your name",
@@ -111,6 +114,7 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
     "sockit chat-join --name bot --send 'build passed' --send 'deploying'",
     "tail -f build.log | sockit chat-join --name ci --reconnect",
     "sleep infinity | sockit chat-join --name logger --json   # the room as NDJSON",
+    "sockit chat-join localhost:5555 --tls --ca ca.pem --name alice",
   ],
   async run(options, io) {
     const address = parseAddress(options.positionals[0] ?? `127.0.0.1:${CHAT_PORT}`, CHAT_PORT, {
@@ -127,9 +131,10 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
     // a file, so lines typed on the terminal are then read like a script's.
     const interactive = options.send.length === 0 && io.stdin.isTerminal &&
       io.stdin.setRaw !== undefined && io.stdout.isTerminal;
+    const tls = await tlsClientOptions(options, (text) => io.stderr.write(`${text}\n`));
     const stops = watchSignals(io);
     try {
-      if (interactive) return await runInteractive(options, io, address, stops.signal);
+      if (interactive) return await runInteractive(options, io, address, tls, stops.signal);
       const name = options.name ?? defaultName(io);
       if (name === undefined) {
         throw new UsageError("no name to join with", {
@@ -139,7 +144,7 @@ does not speak the chat protocol; 130 interrupted by a signal before the work wa
       let client: ChatClient | undefined = undefined; // set once joined; read by the callbacks
       const display = createDisplay(io, options, () => client?.name ?? name);
       client = await joinOrInterrupt(stops, {
-        ...clientOptions(options, io, address, name, display),
+        ...clientOptions(options, io, address, tls, name, display),
         onMessage: (m, own) => display.message(m, own),
       });
       const joined = client;
@@ -271,6 +276,7 @@ async function runInteractive(
   options: Flags,
   io: Io,
   address: { host: string; port: number },
+  tls: TlsClientOptions | undefined,
   signal: Promise<StopSignal>,
 ): Promise<number> {
   const term = new Terminal(io);
@@ -287,7 +293,7 @@ async function runInteractive(
     display.note(`joining ${address.host}:${address.port} as ${name}...`);
     try {
       client = await joinOrInterrupt({ signal }, {
-        ...clientOptions(options, io, address, name, display),
+        ...clientOptions(options, io, address, tls, name, display),
         chooseName: (_taken, error) => {
           display.message(error, true);
           return askName(term, display, signal);
@@ -463,6 +469,7 @@ function clientOptions(
   options: Flags,
   io: Io,
   address: { host: string; port: number },
+  tls: TlsClientOptions | undefined,
   name: string,
   display: Display,
 ): ChatClientOptions {
@@ -472,6 +479,7 @@ function clientOptions(
     io,
     timeout: options.timeout,
     reconnect: options.reconnect,
+    tls,
     trace: display.trace,
     onStatus: (s) => display.status(s),
   };

@@ -12,7 +12,13 @@ import { defineFlags } from "../../lib/flags.ts";
 import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
 import { within } from "../../lib/pause.ts";
-import { type Connection, DEFAULT_GRACE_MS, serve, serverFlags } from "../../lib/server/mod.ts";
+import {
+  type Connection,
+  DEFAULT_GRACE_MS,
+  serve,
+  serverFlags,
+  serverTls,
+} from "../../lib/server/mod.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import { Room } from "./room.ts";
 import { Session, type SessionSettings } from "./session.ts";
@@ -142,6 +148,7 @@ The protocol, byte for byte: docs/PROTOCOL.md.`,
 
 async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<number> {
   const out = createOutput(io, { json: options.json, noColor: options.noColor });
+  const tls = await serverTls(options);
   const limits: Limits = {
     maxMessage: options.maxMessage,
     maxFrame: maxFrameFor(options.maxMessage),
@@ -180,6 +187,7 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
       maxConns: options.maxConns,
       idleTimeout: options.idleTimeout,
       quiet: options.quiet,
+      tls,
       tcp(c) {
         const session = new Session(c, room, settings);
         return {

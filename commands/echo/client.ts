@@ -17,10 +17,11 @@ import {
   TimeoutError,
 } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
-import { dial, openUdp } from "../../lib/net.ts";
+import { dial, type DialedConn, openUdp } from "../../lib/net.ts";
 import { counted, round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
+import type { TlsClientOptions } from "../../lib/tls.ts";
 import type { Tracer } from "../../lib/trace.ts";
 
 /** What the client was asked to do. */
@@ -32,6 +33,8 @@ export interface ProbePlan {
   interval: number;
   timeout: number;
   udp: boolean;
+  /** Speak TLS (TCP only); plain when absent. */
+  tls?: TlsClientOptions;
 }
 
 /** The result of one probe. */
@@ -139,7 +142,7 @@ interface Exchanger {
 }
 
 /** TCP: write the payload, read exactly as many bytes back. */
-function tcpExchanger(conn: Deno.TcpConn, where: string, trace?: Tracer): Exchanger {
+function tcpExchanger(conn: DialedConn, where: string, trace?: Tracer): Exchanger {
   const buf = new Uint8Array(64 * 1024);
   let closed = false;
   return {
@@ -312,7 +315,7 @@ async function connect(
   trace?: Tracer,
 ): Promise<Exchanger> {
   if (!plan.udp) {
-    const conn = await dial(plan.to, { io, timeout: plan.timeout, signal });
+    const conn = await dial(plan.to, { io, timeout: plan.timeout, signal, tls: plan.tls });
     return tcpExchanger(conn, formatNetAddr(conn.remoteAddr), trace);
   }
   const udp = await openUdp(plan.to, { io, timeout: plan.timeout, signal });

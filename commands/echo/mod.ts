@@ -18,7 +18,9 @@ import {
   type Server,
   serverFlags,
   type ServerStats,
+  serverTls,
 } from "../../lib/server/mod.ts";
+import { tlsClientFlags, tlsClientOptions } from "../../lib/tls.ts";
 import { createTracer } from "../../lib/trace.ts";
 import { randomBytes, runProbes } from "./client.ts";
 import { echoConnection, echoDatagram, workerPlan } from "./server.ts";
@@ -61,6 +63,10 @@ const flags = defineFlags({
     help: "client: longest wait to connect, and for each reply",
   },
   udp: { type: "boolean", short: "u", help: "client: probe over UDP" },
+  tls: { ...tlsClientFlags.tls, help: `client: ${tlsClientFlags.tls.help}` },
+  ca: { ...tlsClientFlags.ca, help: `client: ${tlsClientFlags.ca.help}` },
+  servername: { ...tlsClientFlags.servername, help: `client: ${tlsClientFlags.servername.help}` },
+  insecure: { ...tlsClientFlags.insecure, help: `client: ${tlsClientFlags.insecure.help}` },
   ...commonFlags,
 });
 
@@ -73,6 +79,8 @@ const SERVER_ONLY: Record<string, string | undefined> = {
   host: "the client's host goes in --to HOST:PORT",
   port: "the client's port goes in --to HOST:PORT",
   transport: "the client takes --udp",
+  tlsCert: "the client takes --tls (and --ca)",
+  tlsKey: "the client takes --tls (and --ca)",
   workers: undefined,
 };
 
@@ -84,6 +92,10 @@ const CLIENT_ONLY: Record<string, string | undefined> = {
   message: undefined,
   interval: undefined,
   timeout: undefined,
+  tls: "the server takes --tls-cert and --tls-key",
+  ca: "the server takes --tls-cert and --tls-key",
+  servername: undefined,
+  insecure: undefined,
 };
 
 /**
@@ -134,7 +146,11 @@ With --to, sends --count probes and verifies each reply byte for byte, printing 
 per probe and a summary (sent, received, loss, min/avg/max/p99 round trip). Exit 0 when
 every probe came back intact, 1 when any came back wrong or not at all (a server that
 closes the connection before replying included), 3 host not found, 4 refused, 5 nothing
-came back before --timeout.`,
+came back before --timeout, 6 the server does not speak TLS (--tls), 8 its certificate
+could not be verified (untrusted, expired, another name).
+
+With --tls-cert and --tls-key the server speaks TLS on its TCP listener; with --tls the
+client does, verifying the certificate against the system's roots or --ca.`,
   flags,
   examples: [
     "sockit echo --port 0                      # serve on a free port, print it",
@@ -142,11 +158,14 @@ came back before --timeout.`,
     "sockit echo --to 127.0.0.1:7007 -c 10 -i 0.2s",
     "sockit echo --to [::1]:7007 --message hello --json",
     "sockit echo --to 127.0.0.1:7007 --udp --size 1400",
+    "sockit echo --port 7007 --tls-cert server.pem --tls-key server.key",
+    "sockit echo --to localhost:7007 --tls --ca ca.pem",
   ],
-  run(options, io) {
+  async run(options, io) {
     const out = createOutput(io, { json: options.json, noColor: options.noColor });
     checkMode(options);
-    if (options.to === undefined) return runServer(options, io, out);
+    if (options.to === undefined) return await runServer(options, io, out);
+    if (options.tls && options.udp) throw new UsageError("--tls is for TCP; leave out --udp");
     if (options.size !== undefined && options.message !== undefined) {
       throw new UsageError("--size and --message cannot be used together");
     }
@@ -160,24 +179,31 @@ came back before --timeout.`,
         `--size: ${size} bytes do not fit one UDP datagram (${UDP_MAX_PAYLOAD} at most)`,
       );
     }
-    return runProbes({
+    const tls = await tlsClientOptions(options, out.note);
+    return await runProbes({
       to: parseAddress(options.to, ECHO_PORT, { onNote: out.note }),
       count: options.count,
       payload: () => message ?? randomBytes(size),
       interval: options.interval,
       timeout: options.timeout,
       udp: options.udp,
+      tls,
     }, { io, out, trace: options.trace ? createTracer(out.note) : undefined });
   },
 });
 
-function runServer(options: RunOptions<typeof flags>, io: Io, out: Output): Promise<number> {
+async function runServer(
+  options: RunOptions<typeof flags>,
+  io: Io,
+  out: Output,
+): Promise<number> {
+  const tls = await serverTls(options);
   const plan = workerPlan(io.os, options.workers);
   if (plan.note) out.note(plan.note);
   const threads = plan.threads;
   // One count of open connections for every thread, so --max-conns caps the total.
   const openAcrossThreads = threads > 1 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
-  return serve({
+  return await serve({
     name: "echo",
     host: options.host,
     port: options.port,
@@ -187,6 +213,7 @@ function runServer(options: RunOptions<typeof flags>, io: Io, out: Output): Prom
     idleTimeout: options.idleTimeout,
     quiet: options.quiet,
     reusePort: threads > 1,
+    tls,
     tcp: echoConnection,
     udp: echoDatagram,
   }, {
@@ -204,6 +231,7 @@ function runServer(options: RunOptions<typeof flags>, io: Io, out: Output): Prom
           json: options.json,
           trace: options.trace,
           noColor: options.noColor,
+          tls,
         })
       : undefined,
   });

@@ -31,6 +31,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       openAcrossThreads: message.openAcrossThreads,
       idleTimeout: message.idleTimeout,
       quiet: message.quiet,
+      tls: message.tls,
       tcp: echoConnection,
     }, { out, trace: message.trace, idPrefix: `w${message.index}.` });
     self.onmessage = async (next: MessageEvent<ToWorker>) => {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ServerStats } from "../../lib/server/mod.ts";
+import type { ServerStats, ServerTls } from "../../lib/server/mod.ts";
 
 /** What a worker needs to open its own listener on the shared port. */
 export interface WorkerStart {
@@ -20,6 +20,8 @@ export interface WorkerStart {
   json: boolean;
   trace: boolean;
   noColor: boolean;
+  /** The certificate and key, when the port speaks TLS. */
+  tls?: ServerTls;
 }
 
 /** Main thread to worker. */

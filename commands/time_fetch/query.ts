@@ -30,7 +30,7 @@ import {
   TimeoutError,
 } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
-import { dial, openUdp } from "../../lib/net.ts";
+import { dial, type DialedConn, openUdp } from "../../lib/net.ts";
 import { fromRfc868, type NtpTimestamp } from "../../lib/time.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { checkReply, clientRequest, ntpOffset, refIdText, serverTimes } from "./ntp.ts";
@@ -222,7 +222,7 @@ function hasLine(bytes: Uint8Array): boolean {
  * bytes, until `left` ms have passed. If time runs out after a `complete` answer came
  * (a server that does not close), that answer is used.
  */
-async function readAnswer(conn: Deno.TcpConn, options: {
+async function readAnswer(conn: DialedConn, options: {
   /** `daytime 192.0.2.1:13`, for messages. */
   where: string;
   /** `192.0.2.1:13`. */

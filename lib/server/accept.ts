@@ -10,6 +10,7 @@ import { formatElapsed } from "../duration.ts";
 import { isDisconnect } from "../errors.ts";
 import { openConnection, type RuntimeConnection } from "./connection.ts";
 import { type Runtime, track, type Tracked } from "./runtime.ts";
+import { serverHandshake } from "./tls.ts";
 
 /**
  * Accepts until the runtime stops. A connection reset before it was accepted
@@ -55,6 +56,16 @@ function admit(rt: Runtime): number | undefined {
   return undefined;
 }
 
+/** The transport logs name: `tls` when the listener speaks it. */
+function kind(rt: Runtime): "tcp" | "tls" {
+  return rt.spec.tls ? "tls" : "tcp";
+}
+
+/** Gives back what {@linkcode admit} counted, for a connection that is gone. */
+function release(rt: Runtime): void {
+  if (rt.spec.openAcrossThreads) Atomics.sub(rt.spec.openAcrossThreads, 0, 1);
+}
+
 /** Connections open now, on every thread. */
 function openNow(rt: Runtime): number {
   const shared = rt.spec.openAcrossThreads;
@@ -69,7 +80,7 @@ async function reject(rt: Runtime, conn: Deno.Conn): Promise<void> {
     const open = openNow(rt);
     rt.out.log(
       "reject",
-      { transport: "tcp", peer, open },
+      { transport: kind(rt), peer, open },
       `reject ${peer}: ${open} connections open (--max-conns)`,
     );
   }
@@ -82,11 +93,15 @@ async function reject(rt: Runtime, conn: Deno.Conn): Promise<void> {
   c.close();
 }
 
-/** Serves one admitted connection from registration to the disconnect line. */
+/**
+ * Serves one admitted connection from registration to the disconnect line; over TLS
+ * only once its handshake is done (one that fails is logged and closed).
+ */
 async function serveConnection(rt: Runtime, conn: Deno.Conn, open: number): Promise<void> {
+  const peer = formatNetAddr(conn.remoteAddr as Deno.NetAddr);
+  if (rt.spec.tls && !await handshake(rt, conn as Deno.TlsConn, peer)) return release(rt);
   const id = rt.nextId++;
   const label = `${rt.idPrefix}${id}`;
-  const peer = formatNetAddr(conn.remoteAddr as Deno.NetAddr);
   const c = openConnection(conn, { id, label, peer, trace: rt.tracer });
   const tracked: Tracked = { c, hooks: {}, idled: false };
   const started = performance.now();
@@ -96,17 +111,35 @@ async function serveConnection(rt: Runtime, conn: Deno.Conn, open: number): Prom
   if (!rt.spec.quiet) {
     rt.out.log(
       "connect",
-      { transport: "tcp", id: label, peer, open },
+      { transport: kind(rt), id: label, peer, open },
       `connect #${label} from ${peer} (${open} open)`,
     );
   }
   const failure = await runHandler(rt, tracked);
   c.close();
   rt.open.delete(c);
-  if (rt.spec.openAcrossThreads) Atomics.sub(rt.spec.openAcrossThreads, 0, 1);
+  release(rt);
   rt.stats.bytesIn += c.bytesIn;
   rt.stats.bytesOut += c.bytesOut;
   if (!rt.spec.quiet) logDisconnect(rt, c, performance.now() - started, failure);
+}
+
+/** Completes a TLS handshake; false (logged, closed, counted) when it failed. */
+async function handshake(rt: Runtime, conn: Deno.TlsConn, peer: string): Promise<boolean> {
+  const failed = await serverHandshake(conn, rt.stopping.signal);
+  if (failed === undefined) return true;
+  rt.stats.tlsFailed++;
+  try {
+    conn.close();
+  } catch { /* the client is gone already */ }
+  if (!rt.spec.quiet) {
+    rt.out.log(
+      "tls_failed",
+      { transport: "tls", peer, reason: failed },
+      `tls handshake with ${peer} failed: ${failed}`,
+    );
+  }
+  return false;
 }
 
 /** Runs the command's handler; returns why it failed, if it did (a bug, not a hang-up). */
@@ -134,7 +167,7 @@ function logDisconnect(
   const { label, peer, bytesIn, bytesOut } = c;
   rt.out.log(
     "disconnect",
-    { transport: "tcp", id: label, peer, reason, bytesIn, bytesOut, durationMs: ms },
+    { transport: kind(rt), id: label, peer, reason, bytesIn, bytesOut, durationMs: ms },
     `disconnect #${label} ${peer} after ${
       formatElapsed(ms)
     }, ${bytesIn} bytes in, ${bytesOut} out (${reason})`,

@@ -42,5 +42,15 @@ export function serverFlags(defaultPort: number) {
       help: "close a connection after this long without traffic (0: never)",
     },
     quiet: { type: "boolean", help: "do not log connections and disconnections" },
+    tlsCert: {
+      type: "string",
+      valueName: "FILE",
+      help: "speak TLS on the TCP listener with this PEM certificate (chain); needs --tls-key",
+    },
+    tlsKey: {
+      type: "string",
+      valueName: "FILE",
+      help: "the PEM private key of --tls-cert",
+    },
   });
 }

@@ -11,12 +11,15 @@ import type { Connection } from "./connection.ts";
 import { createRuntime, type ListenOptions, type Runtime, startIdleSweep } from "./runtime.ts";
 import { DEFAULT_GRACE_MS, type ServerSpec } from "./spec.ts";
 import type { ServerStats } from "./stats.ts";
+import { listenTls } from "./tls.ts";
 import { datagramLoop } from "./udp.ts";
 
 /** A running server, made by {@linkcode listen}. */
 export interface Server {
   /** The bound addresses, one per transport, in the order they were opened. */
   readonly addrs: readonly Deno.NetAddr[];
+  /** The TCP listener speaks TLS. */
+  readonly tls: boolean;
   /** The connections open now. */
   readonly connections: ReadonlyMap<Connection, unknown>;
   readonly stats: ServerStats;
@@ -46,7 +49,7 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
   const addrs: Deno.NetAddr[] = [];
   const loops: Promise<void>[] = [];
   if (tcpListener) {
-    addrs.push(tcpListener.addr);
+    addrs.push(tcpListener.addr as Deno.NetAddr);
     loops.push(acceptLoop(rt, tcpListener));
   }
   if (udpSocket) {
@@ -65,7 +68,8 @@ export function listen(spec: ServerSpec, options: ListenOptions): Server {
       finish(rt.stats);
       return rt.stats;
     })();
-  return { addrs, connections: rt.open, stats: rt.stats, finished, shutdown };
+  const tls = spec.tls !== undefined;
+  return { addrs, tls, connections: rt.open, stats: rt.stats, finished, shutdown };
 }
 
 /**
@@ -93,7 +97,7 @@ async function stopConnections(rt: Runtime, loops: Promise<void>[]): Promise<voi
 }
 
 function bind(spec: ServerSpec): {
-  tcpListener?: Deno.TcpListener;
+  tcpListener?: Deno.Listener;
   udpSocket?: Deno.DatagramConn;
 } {
   const wantTcp = spec.transport !== "udp";
@@ -102,7 +106,7 @@ function bind(spec: ServerSpec): {
   // for TCP; that port can be taken for UDP, so try a few times.
   for (let attempt = 0;; attempt++) {
     const tcpListener = wantTcp ? listenTcp(spec) : undefined;
-    const port = tcpListener ? tcpListener.addr.port : spec.port;
+    const port = tcpListener ? (tcpListener.addr as Deno.NetAddr).port : spec.port;
     try {
       const udpSocket = wantUdp ? listenUdp(spec.host, port) : undefined;
       return { tcpListener, udpSocket };
@@ -113,15 +117,15 @@ function bind(spec: ServerSpec): {
   }
 }
 
-function listenTcp(spec: ServerSpec): Deno.TcpListener {
+function listenTcp(spec: ServerSpec): Deno.Listener {
   const address = formatAddress({ host: spec.host, port: spec.port });
+  const at = {
+    hostname: spec.host,
+    port: spec.port,
+    ...(spec.reusePort ? { reusePort: true } : {}),
+  };
   try {
-    return Deno.listen({
-      transport: "tcp",
-      hostname: spec.host,
-      port: spec.port,
-      ...(spec.reusePort ? { reusePort: true } : {}),
-    });
+    return spec.tls ? listenTls(at, spec.tls) : Deno.listen({ transport: "tcp", ...at });
   } catch (err) {
     throw netError(err, { op: "listen", transport: "tcp", address, port: spec.port });
   }

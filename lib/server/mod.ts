@@ -13,6 +13,7 @@
  * - `listen.ts`: binding, the loops, graceful shutdown; `serve.ts`: a whole command
  * - `accept.ts`: the TCP accept loop and one connection's life
  * - `udp.ts`, `udp_guard.ts`: the datagram loop and its source guard
+ * - `tls.ts`: `--tls-cert`/`--tls-key`, the TLS listener, each client's handshake
  * - `stats.ts`: the numbers and the summary line; `flags.ts`: the shared flags
  *
  * @module
@@ -33,4 +34,5 @@ export {
   type Transport,
 } from "./spec.ts";
 export { emptyStats, mergeStats, type ServerStats, summaryLine } from "./stats.ts";
+export { HANDSHAKE_MS, type ServerTls, serverTls } from "./tls.ts";
 export { udpDropReason } from "./udp_guard.ts";

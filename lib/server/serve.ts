@@ -15,19 +15,25 @@ import type { ServerSpec } from "./spec.ts";
 import { mergeStats, type ServerStats, summaryLine } from "./stats.ts";
 
 /**
- * The SPEC's first line(s): where the server listens, one per transport.
+ * The SPEC's first line(s): where the server listens, one per transport; a TCP
+ * listener that speaks TLS says `tls`.
  *
  * @example
  * ```ts
  * announceListening(out, server.addrs); // listening on tcp 127.0.0.1:40123
  * ```
  */
-export function announceListening(out: Output, addrs: readonly Deno.NetAddr[]): void {
+export function announceListening(
+  out: Output,
+  addrs: readonly Deno.NetAddr[],
+  options: { tls?: boolean } = {},
+): void {
   for (const addr of addrs) {
+    const transport = options.tls && addr.transport === "tcp" ? "tls" : addr.transport;
     out.result(
       "listening",
-      { transport: addr.transport, host: addr.hostname, port: addr.port },
-      `listening on ${addr.transport} ${formatNetAddr(addr)}`,
+      { transport, host: addr.hostname, port: addr.port },
+      `listening on ${transport} ${formatNetAddr(addr)}`,
     );
   }
 }
@@ -66,7 +72,7 @@ export async function serve(spec: ServerSpec, options: ServeOptions): Promise<nu
     signals.unsubscribe();
     throw err;
   });
-  announceListening(out, server.addrs);
+  announceListening(out, server.addrs, { tls: server.tls });
   await signals.first;
   const stopping = (async () => {
     const [stats, more] = await Promise.all([server.shutdown(), helpers?.stop()]);

@@ -6,6 +6,7 @@
 
 import type { Fields } from "../output.ts";
 import type { Connection } from "./connection.ts";
+import type { ServerTls } from "./tls.ts";
 
 /** Which listeners a server opens. */
 export type Transport = "tcp" | "udp" | "both";
@@ -65,6 +66,8 @@ export interface ServerSpec {
   quiet?: boolean;
   /** Open the TCP listener with SO_REUSEPORT so several workers can share the port. */
   reusePort?: boolean;
+  /** Speak TLS on the TCP listener with this certificate and key (`--tls-cert`). */
+  tls?: ServerTls;
   tcp?: TcpHandler;
   /** Answers one UDP datagram that passed the source guard. */
   udp?: DatagramHandler;

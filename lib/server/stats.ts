@@ -25,6 +25,8 @@ export interface ServerStats {
   dropped: Record<string, number>;
   acceptErrors: number;
   handlerErrors: number;
+  /** TLS clients closed because their handshake failed (plain TCP, garbage, silence). */
+  tlsFailed: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export function emptyStats(): ServerStats {
     dropped: {},
     acceptErrors: 0,
     handlerErrors: 0,
+    tlsFailed: 0,
   };
 }
 
@@ -68,6 +71,7 @@ export function mergeStats(into: ServerStats, more: ServerStats): ServerStats {
   into.datagrams += more.datagrams;
   into.acceptErrors += more.acceptErrors;
   into.handlerErrors += more.handlerErrors;
+  into.tlsFailed += more.tlsFailed;
   for (const [reason, n] of Object.entries(more.dropped)) {
     into.dropped[reason] = (into.dropped[reason] ?? 0) + n;
   }
@@ -93,6 +97,7 @@ export function summaryLine(
   const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
   const parts = [count(stats.connections, "connection"), `${stats.maxOpen} at most at once`];
   if (stats.rejected) parts.push(`${stats.rejected} rejected over --max-conns`);
+  if (stats.tlsFailed) parts.push(`${stats.tlsFailed} failed the TLS handshake`);
   // "5 bytes in", but "64KiB in" (not "64KiB bytes in").
   const bytes = (n: number) => /\d$/.test(formatBytes(n)) ? count(n, "byte") : formatBytes(n);
   parts.push(`${bytes(stats.bytesIn)} in`, `${bytes(stats.bytesOut)} out`);

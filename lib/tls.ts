@@ -1,0 +1,256 @@
+/**
+ * TLS for every TCP client (SPEC, "TLS and access control"): the flags, reading them
+ * into options, the handshake over a dialled connection, and one classification of
+ * its failures: a certificate that cannot be verified is exit 8 with the reason and
+ * the hint, a peer that does not speak TLS is exit 6. Verification is never off by
+ * default; `--insecure` turns it off and says so once.
+ *
+ * Deno checks certificates with rustls: `Deno.startTls` over the dialled TCP connection
+ * (so the name checked can differ from the host dialled, `--servername`). Deno has no
+ * per-connection way to skip the check, so `--insecure` goes through `node:tls`
+ * (`lib/tls_insecure.ts`).
+ *
+ * @module
+ */
+
+import {
+  InterruptedError,
+  ProtocolError,
+  SockitError,
+  TimeoutError,
+  TlsError,
+  UsageError,
+} from "./errors.ts";
+import { defineFlags } from "./flags.ts";
+import type { DialedConn } from "./net.ts";
+import { within } from "./pause.ts";
+import { insecureTls } from "./tls_insecure.ts";
+
+/** How a client speaks TLS; absent for plain TCP. */
+export interface TlsClientOptions {
+  /** PEM certificates to trust instead of the system's roots (`--ca`). */
+  caCerts?: string[];
+  /** The name the certificate must hold (`--servername`); default: the host dialled. */
+  servername?: string;
+  /** Skip verification (`--insecure`). */
+  insecure?: boolean;
+}
+
+/**
+ * The TLS flags of every TCP client.
+ *
+ * @example
+ * ```ts
+ * const flags = defineFlags({ ...tlsClientFlags, ...commonFlags });
+ * ```
+ */
+export const tlsClientFlags = defineFlags({
+  tls: {
+    type: "boolean",
+    help: "speak TLS; the server's certificate is verified against the system's roots or --ca",
+  },
+  ca: {
+    type: "string",
+    valueName: "FILE",
+    help: "with --tls: trust the CA certificate(s) in this PEM file instead of the system's",
+  },
+  servername: {
+    type: "string",
+    valueName: "NAME",
+    help: "with --tls: the name the certificate must hold (default: the host given)",
+  },
+  insecure: {
+    type: "boolean",
+    help: "with --tls: do not verify the server's certificate (anyone on the path can listen in)",
+  },
+});
+
+/** The parsed values of {@linkcode tlsClientFlags}. */
+export interface TlsClientFlagValues {
+  tls: boolean;
+  ca?: string;
+  servername?: string;
+  insecure: boolean;
+}
+
+/**
+ * Reads the TLS flags into options (loading `--ca`), or undefined without `--tls`.
+ * `--insecure` is said once on stderr through `note`.
+ *
+ * @throws {UsageError} (exit 2) for a TLS flag without `--tls`, `--ca` with
+ * `--insecure`, or a `--ca` file that cannot be read.
+ *
+ * @example
+ * ```ts
+ * const tls = await tlsClientOptions(options, out.note); // { caCerts: [pem] } with --ca
+ * ```
+ */
+export async function tlsClientOptions(
+  flags: TlsClientFlagValues,
+  note: (text: string) => void,
+): Promise<TlsClientOptions | undefined> {
+  if (!flags.tls) {
+    const stray = flags.ca !== undefined
+      ? "--ca"
+      : flags.servername !== undefined
+      ? "--servername"
+      : flags.insecure
+      ? "--insecure"
+      : undefined;
+    if (stray) throw new UsageError(`${stray} applies to TLS: add --tls`);
+    return undefined;
+  }
+  if (flags.insecure && flags.ca !== undefined) {
+    throw new UsageError("--ca and --insecure cannot be used together (--insecure checks nothing)");
+  }
+  if (flags.insecure) {
+    note(
+      "sockit: --insecure: the server's certificate is not verified; " +
+        "anyone on the path can read and change this traffic",
+    );
+  }
+  return {
+    caCerts: flags.ca === undefined ? undefined : [await readPem("--ca", flags.ca)],
+    servername: flags.servername,
+    insecure: flags.insecure,
+  };
+}
+
+/**
+ * Reads a PEM file named by a flag.
+ *
+ * @throws {UsageError} (exit 2) naming the flag and the file when it cannot be read.
+ *
+ * @example
+ * ```ts
+ * const pem = await readPem("--tls-cert", "server.pem");
+ * ```
+ */
+export async function readPem(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "no such file" : String(err);
+    throw new UsageError(`${flag} ${JSON.stringify(path)}: cannot read it: ${why}`);
+  }
+}
+
+/** Where a handshake happens and for how long it may take. */
+export interface HandshakeContext {
+  /** The host as given (checked in the certificate unless `servername` says otherwise). */
+  host: string;
+  /** The address dialled, for messages: `127.0.0.1:7`. */
+  where: string;
+  /** Milliseconds left for the handshake. */
+  timeout: number;
+  /** The user's cancel (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Speaks TLS over a dialled TCP connection and completes the handshake, so a bad
+ * certificate fails here with its exit code rather than on the first read.
+ *
+ * @throws {TlsError} (exit 8) when the certificate cannot be verified.
+ * @throws {ProtocolError} (exit 6) when the peer does not speak TLS.
+ * @throws {TimeoutError} (exit 5) when the handshake takes longer than `timeout`.
+ *
+ * @example
+ * ```ts
+ * const tls = await startClientTls(tcp, { caCerts: [pem] }, { host: "localhost", where: "127.0.0.1:7", timeout: 5000 });
+ * ```
+ */
+export async function startClientTls(
+  tcp: Deno.TcpConn,
+  options: TlsClientOptions,
+  at: HandshakeContext,
+): Promise<DialedConn> {
+  const name = options.servername ?? at.host;
+  try {
+    if (options.insecure) return await bounded(insecureTls(tcp, name), tcp, at);
+    const conn = await Deno.startTls(tcp, { hostname: name, caCerts: options.caCerts });
+    await bounded(conn.handshake(), conn, at);
+    return conn;
+  } catch (err) {
+    throw clientTlsError(err, at.where, name);
+  }
+}
+
+/** `work`, unless the handshake's time runs out or the user cancels: then closed. */
+async function bounded<T>(work: Promise<T>, conn: { close(): void }, at: HandshakeContext) {
+  const cancelled = Promise.withResolvers<"cancelled">();
+  const onAbort = () => cancelled.resolve("cancelled");
+  at.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const result = await within(Promise.race([work, cancelled.promise]), at.timeout);
+    if (result === undefined || result === "cancelled") {
+      work.catch(() => {}); // abandoned with the socket
+      closeQuietly(conn);
+      if (result === "cancelled") throw new InterruptedError();
+      throw new TimeoutError(`tls ${at.where}: no TLS handshake within the timeout`, {
+        hint: "raise --timeout if the server is slow; is it a TLS server?",
+      });
+    }
+    return result as T;
+  } finally {
+    at.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+function closeQuietly(conn: { close(): void }): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}
+
+const TRUST_HINT = "pass --ca FILE, or --insecure to skip the check";
+
+/**
+ * The exit-coded error for a failed client handshake: a certificate rustls rejects is
+ * a {@linkcode TlsError} naming why; anything else means the peer does not speak TLS.
+ *
+ * @example
+ * ```ts
+ * clientTlsError(new Deno.errors.InvalidData("invalid peer certificate: UnknownIssuer"), "127.0.0.1:7", "localhost").exitCode; // 8
+ * clientTlsError(new Deno.errors.UnexpectedEof("eof"), "127.0.0.1:7", "localhost").exitCode; // 6
+ * ```
+ */
+export function clientTlsError(err: unknown, where: string, name: string): SockitError {
+  if (err instanceof SockitError) return err;
+  const text = err instanceof Error ? err.message : String(err);
+  const cert = /invalid peer certificate: (.*)$/s.exec(text)?.[1];
+  if (cert !== undefined) {
+    const { reason, hint } = certificateReason(cert, name);
+    return new TlsError(`tls ${where}: ${reason}`, { hint, cause: err });
+  }
+  return new ProtocolError(`tls ${where}: the server does not speak TLS (${text})`, {
+    hint: "is it a plain TCP server? then leave out --tls",
+    cause: err,
+  });
+}
+
+function certificateReason(cert: string, name: string): { reason: string; hint: string } {
+  if (cert.includes("UnknownIssuer")) {
+    return { reason: "the server's certificate is not signed by a trusted CA", hint: TRUST_HINT };
+  }
+  const expired = /not valid after (\d+)/.exec(cert);
+  if (expired || /expired/i.test(cert)) {
+    const when = expired ? ` on ${new Date(Number(expired[1]) * 1000).toISOString()}` : "";
+    return { reason: `the server's certificate expired${when}`, hint: TRUST_HINT };
+  }
+  const only = /only valid for (.*)$/.exec(cert)?.[1];
+  if (cert.includes("not valid for name")) {
+    return {
+      reason: `the server's certificate is not valid for ${JSON.stringify(name)}` +
+        (only ? ` (only for ${only})` : ""),
+      hint: "pass --servername with a name it holds, or --insecure to skip the check",
+    };
+  }
+  if (cert.includes("CaUsedAsEndEntity")) {
+    return {
+      reason: "the server's certificate is a CA certificate, not a server's (CaUsedAsEndEntity)",
+      hint: "the server needs a leaf certificate signed by that CA",
+    };
+  }
+  return { reason: `the server's certificate could not be verified: ${cert}`, hint: TRUST_HINT };
+}
