@@ -10,7 +10,7 @@
 
 import { counted } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
-import type { Outbox } from "./outbox.ts";
+import { concat, type Outbox } from "./outbox.ts";
 import { Pressure } from "./pressure.ts";
 import {
   type Dialect,
@@ -196,7 +196,9 @@ export class Room {
     this.#names.add(name);
     if (member.dialect) {
       const welcome = encodeWelcome(member.dialect, { name, limits: this.limits, ts }, this.#names);
-      for (const part of welcome) this.#sendBytes(member, part);
+      // A short list is copied into one write; a long one is shared, not copied.
+      if (welcome[1].length < SHARED_LIST) this.#sendBytes(member, concat(welcome));
+      else for (const part of welcome) this.#sendBytes(member, part);
     }
     for (const message of this.#replayable()) this.send(member, { ...message, history: true });
     const join: ServerMessage = { type: "join", name, ts };
@@ -477,6 +479,9 @@ export class Room {
     if (!this.#options.quiet) this.#options.out.log(event, fields, human);
   }
 }
+
+/** A welcome's list of names this long is queued as the shared bytes, not copied. */
+const SHARED_LIST = 16 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
