@@ -450,9 +450,36 @@ export function lengthPrefixFrame(payload: Uint8Array | string): Uint8Array {
     throw new FrameError("oversize", `Payload of ${bytes.length} bytes does not fit a u32 length`);
   }
   const out = new Uint8Array(4 + bytes.length);
-  new DataView(out.buffer).setUint32(0, bytes.length);
+  out.set(lengthPrefixHeader(bytes.length));
   out.set(bytes, 4);
   return out;
+}
+
+/**
+ * The 4-byte header of a u32 length-prefixed frame of `length` bytes (for a payload
+ * sent in parts).
+ *
+ * @example
+ * ```ts
+ * lengthPrefixHeader(258); // Uint8Array [0, 0, 1, 2]
+ * ```
+ */
+export function lengthPrefixHeader(length: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, length);
+  return out;
+}
+
+/**
+ * The 8-byte header of an ascii8 frame of `length` bytes (for a payload sent in parts).
+ *
+ * @example
+ * ```ts
+ * new TextDecoder().decode(ascii8Header(12)); // "12      "
+ * ```
+ */
+export function ascii8Header(length: number): Uint8Array {
+  return encoder.encode(String(length).padEnd(8, " "));
 }
 
 /**
@@ -472,7 +499,7 @@ export function ascii8Frame(payload: Uint8Array | string): Uint8Array {
     );
   }
   const out = new Uint8Array(8 + bytes.length);
-  out.set(encoder.encode(String(bytes.length).padEnd(8, " ")));
+  out.set(ascii8Header(bytes.length));
   out.set(bytes, 8);
   return out;
 }

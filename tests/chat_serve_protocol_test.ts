@@ -5,13 +5,15 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Outbox } from "../commands/chat/outbox.ts";
+import { concat, Outbox } from "../commands/chat/outbox.ts";
 import { PlainText } from "../commands/chat/plain_text.ts";
+import { UserList } from "../commands/chat/user_list.ts";
 import {
   type Dialect,
   encodeBatch,
   encodeFor,
   encodeFrame,
+  encodeWelcome,
   formatText,
   isValidName,
   nameKey,
@@ -376,4 +378,42 @@ Deno.test("PlainText slices lines out of a plain read and declines anything else
     plain.prepare(other);
     assert.equal(plain.of(other.subarray(0, 2)), undefined, JSON.stringify(text));
   }
+});
+
+Deno.test("encodeWelcome() from a UserList is encodeFor()'s welcome, byte for byte, through joins, leaves and renames", () => {
+  const limits = {
+    maxMessage: 16,
+    maxFrame: 1088,
+    maxClients: 3,
+    maxQueue: 1024,
+    idleTimeout: 0,
+    history: 0,
+  };
+  let names = ["alice"];
+  const list = new UserList(() => names);
+  list.add("alice");
+  const check = () => {
+    for (const dialect of ["line", "framed", "ascii8"] as const) {
+      const message = { type: "welcome" as const, name: "zoë", users: names, limits, ts: 17 };
+      assert.deepEqual(
+        concat(encodeWelcome(dialect, { name: "zoë", limits, ts: 17 }, list)),
+        encodeFor(dialect, message),
+        `${dialect} with ${names}`,
+      );
+    }
+  };
+  check();
+  for (const name of ["bob", "zoë", "Ωmega"]) {
+    names = [...names, name];
+    list.add(name);
+    check();
+  }
+  names = names.filter((n) => n !== "bob");
+  list.changed();
+  check();
+  names = names.map((n) => n === "alice" ? "alicia" : n);
+  list.changed();
+  names = [...names, "carl"];
+  list.add("carl");
+  check();
 });

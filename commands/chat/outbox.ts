@@ -149,8 +149,13 @@ export class Outbox {
     const head = this.#head;
     let end = head + 1;
     let size = queue[head].length;
-    while (end < queue.length && size + queue[end].length <= COALESCE_LIMIT) {
-      size += queue[end++].length;
+    if (size < ALONE) {
+      while (
+        end < queue.length && queue[end].length < ALONE &&
+        size + queue[end].length <= COALESCE_LIMIT
+      ) {
+        size += queue[end++].length;
+      }
     }
     const chunk = end === head + 1 ? queue[head] : concat(queue.slice(head, end));
     if (end === queue.length) {
@@ -206,6 +211,12 @@ const EMPTY = new Uint8Array(0);
 
 /** Queued chunks are merged into one write while their total stays within this. */
 const COALESCE_LIMIT = 64 * 1024;
+/**
+ * A chunk this big is written as it is, never copied into a merged write: big chunks
+ * are shared (a broadcast batch, the room's list of names), and a copy would be this
+ * client's own.
+ */
+const ALONE = 16 * 1024;
 
 /**
  * The first `count` of `chunks` (all by default) as one buffer.

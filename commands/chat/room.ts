@@ -10,12 +10,13 @@
 
 import { counted } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
-import type { Outbox } from "./outbox.ts";
+import { concat, type Outbox } from "./outbox.ts";
 import { Pressure } from "./pressure.ts";
 import {
   type Dialect,
   encodeBatch,
   encodeFor,
+  encodeWelcome,
   type ErrorReply,
   HELP_LINES,
   type LeaveReason,
@@ -27,6 +28,7 @@ import {
   type ServerMessageOf,
 } from "./protocol.ts";
 import type { Transcript } from "./transcript.ts";
+import { UserList } from "./user_list.ts";
 
 /** A connection in the room (or waiting to join it), as the room sees it. */
 export interface Member {
@@ -159,6 +161,8 @@ export class Room {
   }
 
   readonly #joined = new Set<Member>();
+  /** Everyone's names, encoded, for `welcome`. */
+  readonly #names = new UserList(() => this.members.values().map((m) => m.name));
 
   /**
    * Lets `member` in as `name`: sends it `welcome` and the history, and announces
@@ -189,7 +193,13 @@ export class Room {
     this.#sweeper ??= setInterval(this.#sweep, this.#sweepTick());
     this.stats.joins++;
     const ts = this.now();
-    this.send(member, { type: "welcome", name, users: this.users(), limits: this.limits, ts });
+    this.#names.add(name);
+    if (member.dialect) {
+      const welcome = encodeWelcome(member.dialect, { name, limits: this.limits, ts }, this.#names);
+      // A short list is copied into one write; a long one is shared, not copied.
+      if (welcome[1].length < SHARED_LIST) this.#sendBytes(member, concat(welcome));
+      else for (const part of welcome) this.#sendBytes(member, part);
+    }
     for (const message of this.#replayable()) this.send(member, { ...message, history: true });
     const join: ServerMessage = { type: "join", name, ts };
     this.broadcast(join, member);
@@ -207,6 +217,7 @@ export class Room {
     this.flush();
     this.members.delete(nameKey(member.name));
     this.#joined.delete(member);
+    this.#names.changed();
     this.pressure.set(member.outbox, false);
     if (reason === "too_slow") this.stats.tooSlow++;
     if (reason === "timeout") this.stats.timeouts++;
@@ -302,6 +313,7 @@ export class Room {
     this.members.clear();
     for (const [k, m] of order) this.members.set(k, m);
     member.name = name;
+    this.#names.changed();
     const nick: ServerMessage = { type: "nick", from, to: name, ts: this.now() };
     this.broadcast(nick);
     this.#record(nick);
@@ -333,8 +345,13 @@ export class Room {
    */
   send(member: Member, message: ServerMessage): void {
     if (!member.dialect) return;
+    this.#sendBytes(member, encodeFor(member.dialect, message, { viewer: member.name }));
+  }
+
+  /** {@linkcode send} for a message already encoded in `member`'s dialect. */
+  #sendBytes(member: Member, bytes: Uint8Array): void {
     if (this.#batch.length > 0 && member !== this.#batchExcept) this.flush();
-    member.outbox.send(encodeFor(member.dialect, message, { viewer: member.name }));
+    member.outbox.send(bytes);
   }
 
   /**
@@ -462,6 +479,9 @@ export class Room {
     if (!this.#options.quiet) this.#options.out.log(event, fields, human);
   }
 }
+
+/** A welcome's list of names this long is queued as the shared bytes, not copied. */
+const SHARED_LIST = 16 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
