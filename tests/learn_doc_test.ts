@@ -170,6 +170,30 @@ async function waitFor<T>(
 /** The user a step marked `unprivileged` runs as when the tests run as root. */
 const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
 
+/**
+ * Why a step marked `unprivileged` cannot run here, or `undefined` when it can: as root
+ * it needs setpriv, and a user "nobody" who can run deno and read the checkout.
+ */
+function whyNotUnprivileged(bin: string): string | undefined {
+  if (Deno.uid() !== 0) return undefined;
+  if (!hasTool("setpriv")) return "running as root and setpriv is missing";
+  const { success } = new Deno.Command(NOBODY[0], {
+    args: [
+      ...NOBODY.slice(1),
+      "sh",
+      "-c",
+      'test -x "$1/sockit" && test -r "$2" && test -x "$3"',
+      "sh",
+      bin,
+      `${ROOT}main.ts`,
+      Deno.execPath(),
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).outputSync();
+  return success ? undefined : `user "nobody" cannot run deno or read ${ROOT}main.ts`;
+}
+
 async function runCommand(
   command: string,
   cwd: string,
@@ -237,8 +261,9 @@ async function runSection(section: Section, bin: string): Promise<void> {
           break;
         }
         case "cmd": {
-          if (step.unprivileged && Deno.uid() === 0 && !hasTool("setpriv")) {
-            console.log(`skip: ${where(step.line)}: running as root and setpriv is missing`);
+          const cannot = step.unprivileged ? whyNotUnprivileged(bin) : undefined;
+          if (cannot) {
+            console.log(`skip: ${where(step.line)}: ${cannot}`);
             break;
           }
           const { code, lines } = await runCommand(
