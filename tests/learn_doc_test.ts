@@ -25,9 +25,10 @@ import { hasTool, ROOT, sockitCommand } from "./helpers.ts";
 const PAGE = "docs/LEARN.md";
 /** Longest wait for one step: a broken page fails with what it saw instead of hanging. */
 const STEP_TIMEOUT_MS = 10_000;
-/** Commands the page uses that every machine has (or that the shell provides). */
+/** Commands the page uses that every machine has, or that the terminals are given. */
 const EVERYWHERE = new Set([
   "sockit",
+  "deno",
   "printf",
   "echo",
   "cat",
@@ -388,6 +389,18 @@ Deno.test("learn_doc: … and loose numbers match what varies, nothing else", ()
     substitutePorts("127.0.0.1:7007 17007 7007", new Map([[7007, 4]])),
     "127.0.0.1:4 17007 4",
   );
+});
+
+Deno.test("learn_doc: a section needs the programs its commands start, not their quoted text", () => {
+  const [section] = extractSteps([
+    "## 4",
+    "<!-- test: cmd -->",
+    "```sh",
+    "printf 'a | b\\n' | nc -N 127.0.0.1 7011",
+    `python3 -c 'print("x; y")' && sockit --version`,
+    "```",
+  ].join("\n"));
+  assert.deepEqual(programsOf(section.steps), ["nc", "python3"]);
 });
 
 Deno.test("docs/LEARN.md: every marked step runs and shows what the page shows", async () => {
