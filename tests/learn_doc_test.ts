@@ -25,9 +25,10 @@ import { hasTool, ROOT, sockitCommand } from "./helpers.ts";
 const PAGE = "docs/LEARN.md";
 /** Longest wait for one step: a broken page fails with what it saw instead of hanging. */
 const STEP_TIMEOUT_MS = 10_000;
-/** Commands the page uses that every machine has (or that the shell provides). */
+/** Commands the page uses that every machine has, or that the terminals are given. */
 const EVERYWHERE = new Set([
   "sockit",
+  "deno",
   "printf",
   "echo",
   "cat",
@@ -170,6 +171,30 @@ async function waitFor<T>(
 /** The user a step marked `unprivileged` runs as when the tests run as root. */
 const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
 
+/**
+ * Why a step marked `unprivileged` cannot run here, or `undefined` when it can: as root
+ * it needs setpriv, and a user "nobody" who can run deno and read the checkout.
+ */
+function whyNotUnprivileged(bin: string): string | undefined {
+  if (Deno.uid() !== 0) return undefined;
+  if (!hasTool("setpriv")) return "running as root and setpriv is missing";
+  const { success } = new Deno.Command(NOBODY[0], {
+    args: [
+      ...NOBODY.slice(1),
+      "sh",
+      "-c",
+      'test -x "$1/sockit" && test -r "$2" && test -x "$3"',
+      "sh",
+      bin,
+      `${ROOT}main.ts`,
+      Deno.execPath(),
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).outputSync();
+  return success ? undefined : `user "nobody" cannot run deno or read ${ROOT}main.ts`;
+}
+
 async function runCommand(
   command: string,
   cwd: string,
@@ -237,8 +262,9 @@ async function runSection(section: Section, bin: string): Promise<void> {
           break;
         }
         case "cmd": {
-          if (step.unprivileged && Deno.uid() === 0 && !hasTool("setpriv")) {
-            console.log(`skip: ${where(step.line)}: running as root and setpriv is missing`);
+          const cannot = step.unprivileged ? whyNotUnprivileged(bin) : undefined;
+          if (cannot) {
+            console.log(`skip: ${where(step.line)}: ${cannot}`);
             break;
           }
           const { code, lines } = await runCommand(
@@ -363,6 +389,18 @@ Deno.test("learn_doc: … and loose numbers match what varies, nothing else", ()
     substitutePorts("127.0.0.1:7007 17007 7007", new Map([[7007, 4]])),
     "127.0.0.1:4 17007 4",
   );
+});
+
+Deno.test("learn_doc: a section needs the programs its commands start, not their quoted text", () => {
+  const [section] = extractSteps([
+    "## 4",
+    "<!-- test: cmd -->",
+    "```sh",
+    "printf 'a | b\\n' | nc -N 127.0.0.1 7011",
+    `python3 -c 'print("x; y")' && sockit --version`,
+    "```",
+  ].join("\n"));
+  assert.deepEqual(programsOf(section.steps), ["nc", "python3"]);
 });
 
 Deno.test("docs/LEARN.md: every marked step runs and shows what the page shows", async () => {
