@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   "server_full",
   "bad_frame",
   "rate_limited",
+  "bad_password",
 ] as const;
 
 /** An `error` message's `code`. */
@@ -48,13 +49,16 @@ export type ErrorCode = typeof ERROR_CODES[number];
 
 /** Client → server messages (framed dialect). */
 export type ClientMessage =
-  | { type: "hello"; name: string }
+  /** `password`: the room's, when the server has `--password-file`. */
+  | { type: "hello"; name: string; password?: string }
   | { type: "say"; text: string; id?: string }
   | { type: "me"; text: string; id?: string }
   | { type: "dm"; to: string; text: string; id?: string }
   | { type: "nick"; name: string }
   | { type: "who" }
   | { type: "help" }
+  /** Keepalive: answered with `pong` and the same `id`. */
+  | { type: "ping"; id?: string }
   | { type: "bye" };
 
 /** The server's limits, as told to a framed client in `welcome`. */
@@ -103,7 +107,16 @@ export type ServerMessage =
   | { type: "who"; users: string[] }
   | { type: "help"; lines: string[] }
   | { type: "error"; code: ErrorCode; message: string; id?: string }
-  | { type: "shutdown"; message: string; ts: number };
+  | { type: "shutdown"; message: string; ts: number }
+  /** The answer to `ping`, with its `id`. */
+  | { type: "pong"; id?: string }
+  /** A line client's prompt for the room's password (`--password-file`); never framed. */
+  | { type: "password" }
+  /**
+   * Joins and leaves since the last summary, in a room of more than `--announce-limit`
+   * people (who are then not announced one by one); `here`: the room's size now.
+   */
+  | { type: "summary"; joined: number; left: number; here: number; ts: number };
 
 /** A server message of one `type`. */
 export type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
@@ -307,7 +320,15 @@ export function parseClientMessage(
   const err = (e: ErrorReply): ParseResult => ({ ok: false, error: stripUndefinedId(e) });
 
   switch (m.type) {
-    case "hello":
+    case "hello": {
+      const n = name("name");
+      if (typeof n !== "string") return err(n);
+      if (m.password === undefined) return { ok: true, message: { type: "hello", name: n } };
+      if (typeof m.password !== "string") {
+        return fail("bad_request", `"password" must be a string`);
+      }
+      return { ok: true, message: { type: "hello", name: n, password: m.password } };
+    }
     case "nick": {
       const n = name("name");
       if (typeof n !== "string") return err(n);
@@ -330,6 +351,8 @@ export function parseClientMessage(
     case "help":
     case "bye":
       return { ok: true, message: { type: m.type } };
+    case "ping":
+      return { ok: true, message: withId({ type: "ping" as const }) };
     default:
       return fail("unknown_type", `Unknown message type ${quote(m.type)}`, id);
   }
@@ -480,6 +503,9 @@ export function encodeBatch(dialect: Dialect, messages: readonly ServerMessage[]
  * | help | `*** /nick NAME  change your name` ... (several lines joined by `; `) |
  * | error | `!!! name_taken: The name "bob" is taken` |
  * | shutdown | `*** server shutting down` |
+ * | pong | `*** pong` (`*** pong ID` with an id) |
+ * | password | `password:` |
+ * | summary | `*** +12 joined, 3 left; 5,210 here` |
  *
  * For a `dm`, pass `viewer` (the name of the client it is for) to tell the two apart.
  *
@@ -518,8 +544,19 @@ export function formatText(message: ServerMessage, viewer?: string): string {
       return `!!! ${message.code}: ${message.message}`;
     case "shutdown":
       return `*** ${message.message}`;
+    case "pong":
+      return message.id === undefined ? "*** pong" : `*** pong ${message.id}`;
+    case "password":
+      return "password:";
+    case "summary":
+      return `*** +${count.format(message.joined)} joined, ${count.format(message.left)} left; ${
+        count.format(message.here)
+      } here`;
   }
 }
+
+/** Counts in summaries, with a thousands separator; one locale, so scripts can parse it. */
+const count = new Intl.NumberFormat("en-US");
 
 /** The commands of the line dialect, with their help (also the `help` reply's lines). */
 export const HELP_LINES: readonly string[] = [
@@ -528,12 +565,13 @@ export const HELP_LINES: readonly string[] = [
   "/me TEXT  say TEXT as an action",
   "/msg NAME TEXT  send TEXT to NAME only",
   "/quit  leave",
+  "/ping  the server answers pong (a keepalive)",
   "/help  this list",
 ];
 
 /**
  * Reads a line-dialect line (after the name) as the client message it stands for:
- * `/nick`, `/who`, `/me`, `/msg`, `/quit`, `/help`, or else a `say`. A line starting
+ * `/nick`, `/who`, `/me`, `/msg`, `/quit`, `/help`, `/ping`, or else a `say`. A line starting
  * with `//` says the text after the first `/` (so a message can start with `/`).
  * `text` must be sanitized already.
  *
@@ -573,6 +611,10 @@ export function parseCommandLine(text: string, options: ParseOptions): ParseResu
       return { ok: true, message: { type: "bye" } };
     case "help":
       return { ok: true, message: { type: "help" } };
+    case "ping": {
+      const token = rest.trim();
+      return { ok: true, message: token === "" ? { type: "ping" } : { type: "ping", id: token } };
+    }
     default:
       return fail(
         "unknown_type",

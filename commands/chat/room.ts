@@ -10,6 +10,7 @@
 
 import { counted } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
+import { Announcer } from "./announce.ts";
 import { concat, type Outbox } from "./outbox.ts";
 import { Pressure } from "./pressure.ts";
 import {
@@ -62,6 +63,13 @@ export interface RoomOptions {
    * is dropped as `too_slow` (`--stall-timeout`).
    */
   stallTimeout: number;
+  /**
+   * `--announce-limit`: joins and leaves in a room of more people are summarised
+   * (see `announce.ts`); no limit when absent.
+   */
+  announceLimit?: number;
+  /** How often summaries go out, at most (tests shorten it); 10 s by default. */
+  summaryEveryMs?: number;
 }
 
 /** What the room counts, for the server's summary line. */
@@ -93,9 +101,16 @@ export class Room {
   readonly pressure = new Pressure();
   readonly #options: RoomOptions;
   readonly #history: ServerMessageOf<"msg">[] = [];
+  readonly #announcer: Announcer;
 
   constructor(options: RoomOptions) {
     this.#options = options;
+    this.#announcer = new Announcer({
+      limit: options.announceLimit ?? Infinity,
+      everyMs: options.summaryEveryMs,
+      publish: (joined, left) =>
+        this.broadcast({ type: "summary", joined, left, here: this.members.size, ts: this.now() }),
+    });
   }
 
   /** Tells the room that `member`'s outbox became full (true) or has room again. */
@@ -202,7 +217,8 @@ export class Room {
     }
     for (const message of this.#replayable()) this.send(member, { ...message, history: true });
     const join: ServerMessage = { type: "join", name, ts };
-    this.broadcast(join, member);
+    if (this.#announcer.individually(this.members.size)) this.broadcast(join, member);
+    else this.#announcer.joined();
     this.#record(join);
     this.#event("join", { name, id: member.id, peer: member.peer }, `join ${name} (#${member.id})`);
     return undefined;
@@ -215,6 +231,7 @@ export class Room {
   leave(member: Member, reason: LeaveReason): void {
     if (!this.has(member)) return;
     this.flush();
+    const announced = this.#announcer.individually(this.members.size);
     this.members.delete(nameKey(member.name));
     this.#joined.delete(member);
     this.#names.changed();
@@ -227,7 +244,10 @@ export class Room {
       reason,
       ts: this.now(),
     };
-    if (reason !== "shutdown") this.broadcast(leave);
+    if (reason !== "shutdown") { // at a shutdown everyone gets the shutdown notice instead
+      if (announced) this.broadcast(leave);
+      else this.#announcer.left();
+    }
     this.#record(leave);
     this.#event(
       "leave",
@@ -435,6 +455,7 @@ export class Room {
   shutdown(members: Iterable<Member>): void {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
+    this.#announcer.stop();
     this.flush();
     const notice: ServerMessage = {
       type: "shutdown",

@@ -8,6 +8,7 @@
  */
 
 import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { defineFlags } from "../../lib/flags.ts";
 import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
@@ -20,6 +21,8 @@ import {
   serverTls,
 } from "../../lib/server/mod.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
+import { PasswordCheck, readPassword } from "./password.ts";
+import { parseRate } from "./rate.ts";
 import { Room } from "./room.ts";
 import { Session, type SessionSettings } from "./session.ts";
 import { Transcript } from "./transcript.ts";
@@ -103,6 +106,26 @@ const flags = defineFlags({
     valueName: "FILE",
     help: "append a JSONL transcript (messages, joins, leaves, renames) to FILE",
   },
+  rate: {
+    type: "string",
+    valueName: "N/DUR",
+    help: "most messages one client may send per period, in bursts of up to N (20/s, " +
+      "600/m); more are delayed, never dropped: the client is read more slowly and told " +
+      "rate_limited once per burst (default: no limit)",
+  },
+  passwordFile: {
+    type: "string",
+    valueName: "FILE",
+    help: "the room's password is the first line of FILE: every client must give it to " +
+      "join (line clients are asked with a password: line); a wrong one is bad_password",
+  },
+  announceLimit: {
+    type: "integer",
+    default: 200,
+    min: 0,
+    help: "announce joins and leaves one by one while the room has at most N people; " +
+      "above it, summarise them at most every 10s (+12 joined, 3 left; 5,210 here)",
+  },
   ...commonFlags,
 });
 
@@ -116,7 +139,7 @@ One port, two dialects told apart by the first byte a client sends: 0x00 starts 
 u32-length-prefixed JSON frame (chat-join and programs); anything else is a text line
 (nc, telnet, ncat). A line client's first line is its name; then each line is a
 message, and lines starting with / are commands: /nick NAME, /who, /me TEXT,
-/msg NAME TEXT, /quit, /help. With --framing ascii8, every client speaks the classic
+/msg NAME TEXT, /ping, /quit, /help. With --framing ascii8, every client speaks the classic
 socket-lab protocol instead: an 8-byte ASCII length header, then the message (the first
 one is the name).
 
@@ -132,6 +155,14 @@ it has caught up (TCP then slows them down). A client that takes no bytes at all
 leave announced as too_slow, and the room goes on at full speed. On SIGINT/SIGTERM
 every client is told the server is shutting down before its connection closes.
 
+--rate paces each client (a token bucket: bursts of N, then N per period) by reading it
+more slowly; nothing is dropped. Framed {"type":"ping","id":..} is answered with
+{"type":"pong","id":..} (line: /ping gives "*** pong"). With --password-file, a line or
+ascii8 client sends its name, gets "password:", and sends the password; a framed client
+puts "password" in its hello; a wrong or missing one is refused (bad_password) and
+closed, and no join is announced. Rooms larger than --announce-limit get one summary
+line at most every 10s instead of every join and leave.
+
 The protocol, byte for byte: docs/PROTOCOL.md.`,
   flags,
   examples: [
@@ -140,6 +171,7 @@ The protocol, byte for byte: docs/PROTOCOL.md.`,
     "nc 127.0.0.1 5555                       # first line: your name",
     "sockit chat-join 127.0.0.1:5555 --name alice",
     "sockit chat-serve --framing ascii8      # for the classic lab clients",
+    "sockit chat-serve --rate 20/s --password-file room.pass",
   ],
   run(options, io) {
     return runServer(options, io);
@@ -147,6 +179,13 @@ The protocol, byte for byte: docs/PROTOCOL.md.`,
 });
 
 async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<number> {
+  const rate = options.rate === undefined ? undefined : parseRate(options.rate);
+  if (options.rate !== undefined && rate === undefined) {
+    throw new UsageError(`--rate: "${options.rate}" is not a rate (like 20/s, 600/m, 5/2s)`);
+  }
+  const password = options.passwordFile === undefined
+    ? undefined
+    : new PasswordCheck(readPassword(options.passwordFile, "--password-file"));
   const out = createOutput(io, { json: options.json, noColor: options.noColor });
   const tls = await serverTls(options);
   const limits: Limits = {
@@ -164,6 +203,8 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
     maxLine: limits.maxMessage + LINE_OVERHEAD,
     maxQueue: limits.maxQueue,
     flushGrace: DEFAULT_GRACE_MS,
+    rate,
+    password,
   };
   const transcript = options.log === undefined ? undefined : Transcript.open(options.log);
   if (transcript) {
@@ -177,6 +218,7 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
     transcript,
     quiet: options.quiet,
     stallTimeout: options.stallTimeout,
+    announceLimit: options.announceLimit,
   });
   try {
     return await serve({

@@ -20,6 +20,7 @@ import {
 import { isDisconnect } from "../../lib/errors.ts";
 import type { Connection } from "../../lib/server/mod.ts";
 import { Outbox } from "./outbox.ts";
+import { type PasswordCheck, passwordProblem } from "./password.ts";
 import { PlainText } from "./plain_text.ts";
 import {
   type ClientMessage,
@@ -29,6 +30,7 @@ import {
   parseCommandLine,
   sanitize,
 } from "./protocol.ts";
+import { Pacer, type Rate, rateLimitedMessage } from "./rate.ts";
 import type { Member, Room } from "./room.ts";
 
 /** How the server reads its clients. */
@@ -45,6 +47,10 @@ export interface SessionSettings {
   maxQueue: number;
   /** Longest wait for queued bytes to be written before a connection is closed anyway. */
   flushGrace: number;
+  /** `--rate`: most messages per period from one client; more are delayed. */
+  rate?: Rate;
+  /** `--password-file`: the room's password, which every client must give to join. */
+  password?: PasswordCheck;
 }
 
 /**
@@ -99,6 +105,12 @@ export class Session implements Member {
   readonly #holds: ReadHold[] = [];
   #closed: Promise<void>;
   #markClosed!: () => void;
+  /** `--rate`: holds this client's messages over the rate (and then its reads). */
+  readonly #pacer: Pacer | undefined;
+  /** Gave the room's password (or the room has none). */
+  #admitted: boolean;
+  /** A line or ascii8 client's name, kept while its password is asked for. */
+  #nameAsked: string | undefined;
 
   constructor(c: Connection, room: Room, settings: SessionSettings) {
     this.#c = c;
@@ -116,6 +128,20 @@ export class Session implements Member {
     // Its own replies (errors, acknowledgements, /who) fill only its own outbox: a client
     // that does not read them is not read from. Joined, it waits for the whole room.
     this.holdReads(() => this.outbox.full ? this.outbox.flushed() : room.pressure.wait());
+    this.#admitted = settings.password === undefined;
+    const rate = settings.rate;
+    this.#pacer = rate && new Pacer(rate, {
+      handle: (frame) => this.#frame(frame),
+      afterRelease: () => {
+        c.touch(); // the client sent these; it is not idle while they wait here
+        room.flush();
+      },
+      onLimited: () =>
+        room.error(this, { code: "rate_limited", message: rateLimitedMessage(rate) }),
+    });
+    // Over --rate: read nothing more while messages are held (TCP slows the sender).
+    const pacer = this.#pacer;
+    if (pacer) this.holdReads(() => pacer.holding ? pacer.idle() : undefined);
   }
 
   /**
@@ -148,7 +174,10 @@ export class Session implements Member {
   async run(): Promise<void> {
     const c = this.#c;
     let buf = new Uint8Array(MIN_READ_BUFFER);
-    const onFrame = (frame: Uint8Array) => this.#frame(frame);
+    const pacer = this.#pacer;
+    const onFrame = pacer
+      ? (frame: Uint8Array) => this.#room.has(this) ? pacer.admit(frame) : this.#frame(frame)
+      : (frame: Uint8Array) => this.#frame(frame);
     try {
       for (;;) {
         for (let held = this.#held(); held !== undefined; held = this.#held()) {
@@ -203,6 +232,7 @@ export class Session implements Member {
   end(options: { flush?: boolean } = {}): void {
     this.#ending = true;
     this.#markEnding?.();
+    this.#pacer?.stop();
     if (this.#ended) return;
     this.#ended = true;
     if (!options.flush || this.outbox.closed) return this.#close();
@@ -276,10 +306,15 @@ export class Session implements Member {
     const plain = this.#plain.of(frame);
     const raw = plain ?? decodeText(frame);
     if (!room.has(this)) {
+      if (this.#nameAsked !== undefined) return this.#password(raw);
       // The name as sent: control characters make it invalid rather than vanish.
       const name = raw.trim();
       if (name === "") return;
       if (name.toLowerCase() === "/quit") return this.#quit();
+      if (!this.#admitted) {
+        this.#nameAsked = name;
+        return room.send(this, { type: "password" });
+      }
       return this.#hello(name);
     }
     const text = plain ?? sanitize(raw);
@@ -291,8 +326,20 @@ export class Session implements Member {
 
   #handle(message: ClientMessage): void {
     const room = this.#room;
+    if (message.type === "ping") {
+      return room.send(
+        this,
+        message.id === undefined ? { type: "pong" } : {
+          type: "pong",
+          id: message.id,
+        },
+      );
+    }
     if (!room.has(this)) {
-      if (message.type === "hello") return this.#hello(message.name);
+      if (message.type === "hello") {
+        if (!this.#admitted) return this.#password(message.password, message.name);
+        return this.#hello(message.name);
+      }
       if (message.type === "bye") return this.#quit();
       const id = "id" in message ? message.id : undefined;
       return room.error(this, {
@@ -329,6 +376,21 @@ export class Session implements Member {
     if (!problem) return;
     this.#room.error(this, problem);
     if (problem.code === "server_full") this.end({ flush: true });
+  }
+
+  /**
+   * Checks the password a client gave (undefined: none) for the name it asked for, and
+   * lets it join, or refuses it with `bad_password` and closes: no join is announced.
+   */
+  #password(given: string | undefined, name = this.#nameAsked ?? ""): void {
+    this.#nameAsked = undefined;
+    const problem = passwordProblem(this.#settings.password!, given);
+    if (problem) {
+      this.#room.error(this, problem);
+      return this.end({ flush: true });
+    }
+    this.#admitted = true; // a taken or invalid name may be tried again without it
+    this.#hello(name);
   }
 
   #quit(): void {

@@ -44,6 +44,11 @@ export interface Connection {
   lingeringClose(ms?: number): Promise<void>;
   /** Closes the socket now; safe to call more than once. */
   close(): void;
+  /**
+   * Marks traffic for the idle timeout without a read: for a handler that holds input
+   * it read earlier and handles it later (chat's `--rate` pacing).
+   */
+  touch(): void;
 }
 
 /** Longest a lingering close waits for the peer to close after our FIN. */
@@ -102,6 +107,10 @@ export class RuntimeConnection implements Connection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  touch(): void {
+    this.idleTicks = 0;
   }
 
   async read(buf: Uint8Array): Promise<number | null> {
