@@ -12,12 +12,13 @@
  * - `--allow-read`: the Web Workers of `echo --workers` and `race-demo` load their module
  *   through the module loader, which checks read permission (without it `deno run` fails:
  *   "Requires read access to .../commands/echo/worker.ts"; the binary's embedded files
- *   live at a path only known at run time, so it cannot be narrowed). No command reads
- *   a file of the user's.
+ *   live at a path only known at run time, so it cannot be narrowed). The only files of
+ *   the user's that are read are the ones named by `--password-file`.
  * - `--allow-write`: `chat-serve --log FILE` appends its transcript to a file the user
  *   names, so it cannot be narrowed to a path.
- * - `--allow-env=NO_COLOR,USER,LOGNAME,USERNAME`: the only variables sockit reads
- *   (`NO_COLOR`; the login name chat-join defaults to). A command that reads another one
+ * - `--allow-env=NO_COLOR,USER,LOGNAME,USERNAME,SOCKIT_CHAT_PASSWORD`: the only variables
+ *   sockit reads (`NO_COLOR`; the login name chat-join defaults to; the chat room's
+ *   password). A command that reads another one
  *   sees it unset (lib/io.ts) until it is added here.
  * - no `--allow-sys`: nothing needs it (the core count comes from
  *   `navigator.hardwareConcurrency`, which is free); the whole test suite passes with the

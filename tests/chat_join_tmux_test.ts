@@ -9,6 +9,7 @@
  */
 
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { ChatClient } from "./chat_serve_clients.ts";
 import { LineReader, missing, runTool, sockitCommand, startSockit } from "./helpers.ts";
 
 const enc = new TextEncoder();
@@ -196,6 +197,72 @@ Deno.test({
       const status = await bob.status;
       await bobOut.cancel();
       assertEquals(status.code, 0);
+    }
+  },
+});
+
+Deno.test({
+  name: "chat-join in tmux with --keepalive: outlives the server's --idle-timeout, screen clean",
+  ignore: missing("tmux"),
+  async fn() {
+    await using server = await startSockit(["chat-serve", "--port", "0", "--idle-timeout", "1s"]);
+    const tmux = new Tmux();
+    const alice = sockitCommand([
+      "chat-join",
+      `127.0.0.1:${server.port}`,
+      "--name",
+      "alice",
+      "--keepalive",
+      "200ms",
+    ]);
+    const script = [alice.cmd, ...alice.args].map(shellQuote).join(" ") + `; echo "EXIT=$?"`;
+    let alicePid: number | undefined;
+    try {
+      await tmux.run(
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-s",
+        "chat",
+        `sh -c ${shellQuote(script)}`,
+        ";",
+        "set-option",
+        "-t",
+        "chat",
+        "remain-on-exit",
+        "on",
+      );
+      alicePid = Number(
+        (await tmux.run("display-message", "-p", "-t", "chat", "#{pane_pid}")).trim(),
+      );
+      await tmux.waitFor((s) => screenLines(s).includes("alice>"), "prompt");
+
+      // An idle client that joined after alice is dropped for idling; alice, pinging, is
+      // not, and the pongs leave no trace on her screen.
+      await using idler = await ChatClient.join(server.port, "line", "idler");
+      await idler.until((t) => t === "*** idler left (timeout)", 15_000);
+      const screen = await tmux.waitFor((s) => s.includes("idler timed out"), "the idler's leave");
+      ok(!/pong|!!!|disconnected/.test(screen), screen);
+
+      await tmux.type("after the idle timeout");
+      await tmux.keys("Enter");
+      const after = await tmux.waitFor(
+        (s) => s.includes("<alice> after the idle timeout"),
+        "alice's message, acknowledged",
+      );
+      assertEquals(screenLines(after).filter((l) => l.includes("pong")), []);
+      await tmux.keys("C-c");
+      match(await tmux.waitFor((s) => s.includes("EXIT="), "the exit"), /EXIT=0\n/);
+    } finally {
+      await tmux.kill();
+      if (alicePid) {
+        try {
+          Deno.kill(alicePid, "SIGKILL");
+        } catch { /* already gone */ }
+      }
     }
   },
 });

@@ -131,3 +131,40 @@ Deno.test("chat-serve --password-file (framed): password in hello; wrong or miss
   assert.equal((await bob.json()).type, "welcome");
   assert.equal((await w.json()).type, "join");
 });
+
+Deno.test("chat-join --password-file or $SOCKIT_CHAT_PASSWORD: right joins; wrong or none is exit 1", async () => {
+  await using file = await passwordFile();
+  await using wrongFile = await passwordFile("nope\n");
+  await using server = await startSockit([
+    "chat-serve",
+    "--port",
+    "0",
+    "--password-file",
+    file.path,
+  ]);
+  await using w = await watcher(server.port, "framed");
+  const join = (args: string[], env?: Record<string, string>) =>
+    runSockit(["chat-join", `127.0.0.1:${server.port}`, "--send", "hi", ...args], { env });
+
+  const wrong = await join(["--name", "m1", "--password-file", wrongFile.path]);
+  assert.equal(wrong.code, 1, wrong.stderr);
+  assert.match(wrong.stderr, /join 127\.0\.0\.1:\d+: Wrong password \(give the room's password/);
+  const none = await join(["--name", "m2"]);
+  assert.equal(none.code, 1, none.stderr);
+  assert.match(none.stderr, /This room needs a password/);
+  const wrongEnv = await join(["--name", "m3"], { SOCKIT_CHAT_PASSWORD: "nope" });
+  assert.equal(wrongEnv.code, 1, wrongEnv.stderr);
+  await assertNoJoinSeen(w, ["watcher"]);
+
+  const byFile = await join(["--name", "byfile", "--password-file", file.path]);
+  assert.equal(byFile.code, 0, byFile.stderr);
+  assert.equal((await w.untilJson({ type: "msg" })).from, "byfile");
+  // The file wins over the environment.
+  const byEnv = await join(["--name", "byenv"], { SOCKIT_CHAT_PASSWORD: PASSWORD });
+  assert.equal(byEnv.code, 0, byEnv.stderr);
+  assert.equal((await w.untilJson({ type: "msg" })).from, "byenv");
+  const both = await join(["--name", "both", "--password-file", file.path], {
+    SOCKIT_CHAT_PASSWORD: "nope",
+  });
+  assert.equal(both.code, 0, both.stderr);
+});

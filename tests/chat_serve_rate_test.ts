@@ -108,3 +108,29 @@ Deno.test("chat-serve --rate with --framing ascii8: one rate_limited frame, noth
   assert.match((await lab.next())!, /^!!! rate_limited: /);
   assert.equal(await lab.next(), "*** pong");
 });
+
+Deno.test("chat-join against --rate: paced acks are not overdue, rate_limited is no refusal", async () => {
+  await using server = await serve("--rate", "2/200ms");
+  // 16 messages at one per 100 ms after a burst of 2: the last is acknowledged about
+  // 1.4 s after it was sent, past --timeout 1s, but never 1 s after the previous ack.
+  const sends = Array.from({ length: 16 }, (_, i) => ["--send", `s${i}`]).flat();
+  const r = await runSockit([
+    "chat-join",
+    `127.0.0.1:${server.port}`,
+    "--name",
+    "paced",
+    "--timeout",
+    "1s",
+    "--json",
+    ...sends,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(
+    events.filter((e) => e.event === "msg").map((e) => e.text),
+    Array.from({ length: 16 }, (_, i) => `s${i}`),
+  );
+  const limited = events.filter((e) => e.event === "error");
+  assert.equal(limited.length, 1, JSON.stringify(limited));
+  assert.equal(limited[0].code, "rate_limited");
+});

@@ -66,7 +66,10 @@ Deno.test("compile task: least permissions, the net unstable flag, an output in 
     "--allow-write",
   ]);
   assert.ok(!words.includes("--allow-all") && !words.includes("-A"));
-  assert.ok(words.includes("--allow-env=NO_COLOR,USER,LOGNAME,USERNAME"), "env is narrowed");
+  assert.ok(
+    words.includes("--allow-env=NO_COLOR,USER,LOGNAME,USERNAME,SOCKIT_CHAT_PASSWORD"),
+    "env is narrowed",
+  );
   assert.equal(words[words.indexOf("--output") + 1], "dist/sockit");
 });
 

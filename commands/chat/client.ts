@@ -23,6 +23,7 @@ import type { Io } from "../../lib/io.ts";
 import { dial, type DialedConn } from "../../lib/net.ts";
 import type { TlsClientOptions } from "../../lib/tls.ts";
 import type { Tracer } from "../../lib/trace.ts";
+import { type KeepAlive, keepAlive, pingEvery } from "./keepalive.ts";
 import {
   type ClientMessage,
   encodeFrame,
@@ -74,6 +75,13 @@ export interface ChatClientOptions {
   reconnect?: boolean;
   /** Speak TLS (`--tls`); plain TCP when absent. */
   tls?: TlsClientOptions;
+  /** The room's password (`--password-file`, `SOCKIT_CHAT_PASSWORD`), sent in `hello`. */
+  password?: string;
+  /**
+   * Milliseconds between pings (`--keepalive`; 0 or absent: none); more often when the
+   * server's idle timeout is shorter. A server silent for `timeout` after a ping is lost.
+   */
+  keepalive?: number;
   trace?: Tracer;
   /**
    * The name was taken or refused: return another to try on the same connection, or
@@ -96,6 +104,9 @@ export const MAX_RECONNECT_ATTEMPTS = 10;
 
 /** The message types the server acknowledges by echoing their `id`. */
 const ACKED = new Set(["say", "me", "dm"]);
+
+/** The `id` prefix of keepalive pings, whose pongs are not shown. */
+const KEEPALIVE_ID = "keepalive-";
 
 /** How long `leave()` waits for the server to close after `bye`, at most. */
 const BYE_WAIT_MS = 2000;
@@ -140,15 +151,22 @@ class Session {
   #trace?: Tracer;
   #writing: Promise<void> = Promise.resolve();
   #isClosed = false;
+  #failure: SockitError | undefined;
 
   constructor(conn: DialedConn, where: string, trace?: Tracer) {
     this.#conn = conn;
     this.#where = where;
     this.#trace = trace;
     this.closed = this.#read().then(
-      () => ({}),
+      () => this.#failure ? { error: this.#failure } : {},
       (error: SockitError) => ({ error }),
     );
+  }
+
+  /** Closes the connection as lost for `error` (a server that stopped answering). */
+  fail(error: SockitError): void {
+    this.#failure ??= error;
+    this.close();
   }
 
   send(message: ClientMessage): void {
@@ -263,6 +281,12 @@ export class ChatClient {
   #finished = false;
   #stop = new AbortController();
   #progress = new Set<() => void>();
+  /** When the server last answered one of ours (for the acknowledgement timeout). */
+  #answeredAt = 0;
+  #keepAlive: KeepAlive | undefined;
+  #pings = 0;
+  /** The server refused our password: re-joining cannot help. */
+  #refused = false;
 
   private constructor(options: ChatClientOptions) {
     this.#options = options;
@@ -381,6 +405,7 @@ export class ChatClient {
   #finish(ending: Ending): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#keepAlive?.stop();
     this.#session = undefined;
     this.#stop.abort();
     this.#wakeAll();
@@ -416,7 +441,29 @@ export class ChatClient {
       session.send(entry.message);
     }
     for (const message of this.#outbox.splice(0)) this.send(message);
-    session.closed.then((result) => this.#lost(session, result.error));
+    this.#keepAlive?.stop();
+    const everyMs = pingEvery(this.#options.keepalive ?? 0, this.welcome.limits?.idleTimeout);
+    const alive = everyMs > 0
+      ? keepAlive({
+        everyMs,
+        timeoutMs: this.#options.timeout,
+        ping: () => session.send({ type: "ping", id: `${KEEPALIVE_ID}${++this.#pings}` }),
+        onLost: () =>
+          session.fail(
+            new ConnectError(
+              `chat ${this.#where}: the server did not answer a ping within ${
+                formatDuration(this.#options.timeout)
+              }`,
+              { hint: "--reconnect re-joins automatically; raise --timeout if it is slow" },
+            ),
+          ),
+      })
+      : undefined;
+    this.#keepAlive = alive;
+    session.closed.then((result) => {
+      alive?.stop();
+      this.#lost(session, result.error);
+    });
   }
 
   /** Hello → welcome, asking for another name while it is taken (first join only). */
@@ -461,6 +508,19 @@ export class ChatClient {
               }),
             );
           }
+          if (message.code === "bad_password") {
+            this.#refused = true;
+            return fail(
+              new SockitError(
+                `join ${this.#where}: ${sanitize(String(message.message))}`,
+                ExitCode.checkFailed,
+                {
+                  hint: "give the room's password with --password-file FILE or " +
+                    "$SOCKIT_CHAT_PASSWORD",
+                },
+              ),
+            );
+          }
           if (message.code === "name_taken" || message.code === "name_invalid") {
             const problem = sanitize(String(message.message));
             const chooser = first ? this.#options.chooseName : undefined;
@@ -482,7 +542,7 @@ export class ChatClient {
               if (name === undefined) return fail(new JoinCancelled());
               this.name = name;
               arm();
-              session.send({ type: "hello", name });
+              session.send(this.#hello());
             }, fail);
             return;
           }
@@ -513,19 +573,33 @@ export class ChatClient {
         );
       });
       arm();
-      session.send({ type: "hello", name: this.name });
+      session.send(this.#hello());
     });
+  }
+
+  #hello(): ClientMessage {
+    const { password } = this.#options;
+    return password === undefined
+      ? { type: "hello", name: this.name }
+      : { type: "hello", name: this.name, password };
   }
 
   /** A server message during the chat: bookkeeping, then the caller's callback. */
   #handle(message: ServerMessage): void {
+    this.#keepAlive?.heard();
     let own = false;
     switch (message.type) {
+      case "pong":
+        // Keepalive pongs are for us; a pong to the user's /ping is shown.
+        if (typeof message.id === "string" && message.id.startsWith(KEEPALIVE_ID)) return;
+        break;
       case "msg":
       case "dm":
         if (message.id !== undefined && this.#pending.delete(message.id)) own = true;
         break;
       case "error": {
+        // Told that we send faster than --rate: nothing was refused, only slowed down.
+        if (message.code === "rate_limited") break;
         if (message.id !== undefined && this.#pending.has(message.id)) {
           this.rejections.push({ message: this.#pending.get(message.id)!.message, error: message });
           this.#pending.delete(message.id);
@@ -557,7 +631,10 @@ export class ChatClient {
         break;
     }
     this.#options.onMessage?.(message, own);
-    if (own) this.#wakeAll();
+    if (own) {
+      this.#answeredAt = Date.now();
+      this.#wakeAll();
+    }
   }
 
   /** The connection ended: finish, or with `reconnect` start re-joining. */
@@ -612,7 +689,7 @@ export class ChatClient {
           op: "join",
           address: this.#where,
         });
-        if (last instanceof ProtocolError) break;
+        if (last instanceof ProtocolError || this.#refused) break;
       }
     }
     this.#finish({
@@ -655,7 +732,9 @@ export class ChatClient {
       if (this.#session) {
         const oldest = this.#oldestSentAt();
         if (oldest !== undefined) {
-          overdueIn = oldest + timeout - Date.now();
+          // Answers come in order: while the server keeps answering, the ones behind
+          // are not overdue (a server pacing us with --rate answers steadily, slowly).
+          overdueIn = Math.max(oldest, this.#answeredAt) + timeout - Date.now();
           if (overdueIn <= 0) {
             throw new TimeoutError(
               `chat ${this.#where}: ${this.#pending.size + this.#awaiting.length} message${

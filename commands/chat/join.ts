@@ -44,7 +44,11 @@ import {
   sanitize,
   type ServerMessage,
 } from "./protocol.ts";
+import { readPassword } from "./password.ts";
 import { Terminal, terminalPlan } from "./terminal.ts";
+
+/** The environment variable that holds the room's password when no --password-file is given. */
+export const PASSWORD_VARIABLE = "SOCKIT_CHAT_PASSWORD";
 
 /** Messages a script keeps in flight before waiting for acknowledgements. */
 export const SEND_WINDOW = 256;
@@ -71,7 +75,20 @@ const flags = defineFlags({
     short: "W",
     default: 5000,
     min: 1,
-    help: "longest wait to connect and be welcomed, and for each acknowledgement",
+    help: "longest wait to connect and be welcomed, for each acknowledgement (from the " +
+      "previous one while several are in flight), and for the server to answer a ping",
+  },
+  keepalive: {
+    type: "duration",
+    default: 30_000,
+    help: "ping the server this often (more often if its --idle-timeout is shorter), so " +
+      "an idle client is not dropped and a silent server is noticed (0: never)",
+  },
+  passwordFile: {
+    type: "string",
+    valueName: "FILE",
+    help: "the room's password is the first line of FILE (else $SOCKIT_CHAT_PASSWORD, " +
+      "if set)",
   },
   reconnect: {
     type: "boolean",
@@ -102,17 +119,23 @@ When stdin is not a terminal, each line of it is sent (a message or a /command);
 end, once the server acknowledged every message, the client says bye and exits 0.
 --json prints every event as one JSON object per line.
 
-Exit codes: 0 done; 1 the server refused a message or the name; 2 usage; 3 host not
-found; 4 refused, or the connection was lost (or the server shut down) before the work
-was done; 5 no connection, welcome or acknowledgement within --timeout; 6 the server
-does not speak the chat protocol (or TLS, with --tls); 8 the server's certificate could
-not be verified (--tls); 130 interrupted by a signal before the work was done.`,
+Exit codes: 0 done; 1 the server refused a message, the name or the password; 2 usage;
+3 host not found; 4 refused, or the connection was lost (or the server shut down, or
+did not answer a ping within --timeout) before the work was done; 5 no connection,
+welcome or acknowledgement within --timeout; 6 the server does not speak the chat
+protocol (or TLS, with --tls); 8 the server's certificate could not be verified
+(--tls); 130 interrupted by a signal before the work was done.
+
+It pings the server every --keepalive (sooner when the server's idle timeout is
+shorter), so an idle client is never dropped. The room's password, if it has one, is
+the first line of --password-file FILE, or else $SOCKIT_CHAT_PASSWORD.`,
   flags,
   examples: [
     "sockit chat-join                                  # 127.0.0.1:5555, asks your name",
     "sockit chat-join chat.example.org:5555 --name alice",
     "sockit chat-join --name bot --send 'build passed' --send 'deploying'",
     "tail -f build.log | sockit chat-join --name ci --reconnect",
+    "SOCKIT_CHAT_PASSWORD=s3cret sockit chat-join --name alice --keepalive 10s",
     "sleep infinity | sockit chat-join --name logger --json   # the room as NDJSON",
     "sockit chat-join localhost:5555 --tls --ca ca.pem --name alice",
   ],
@@ -127,6 +150,9 @@ not be verified (--tls); 130 interrupted by a signal before the work was done.`,
     if (options.send.length > 0 && options.send.some((text) => text.trim() === "")) {
       throw new UsageError("--send: a message cannot be empty");
     }
+    const password = options.passwordFile === undefined
+      ? io.env(PASSWORD_VARIABLE)
+      : readPassword(options.passwordFile, "--password-file");
     // Both ends a terminal: with stdout redirected, the input line would be drawn into
     // a file, so lines typed on the terminal are then read like a script's.
     const interactive = options.send.length === 0 && io.stdin.isTerminal &&
@@ -134,7 +160,8 @@ not be verified (--tls); 130 interrupted by a signal before the work was done.`,
     const tls = await tlsClientOptions(options, (text) => io.stderr.write(`${text}\n`));
     const stops = watchSignals(io);
     try {
-      if (interactive) return await runInteractive(options, io, address, tls, stops.signal);
+      const reach = { address, tls, password };
+      if (interactive) return await runInteractive(options, io, reach, stops.signal);
       const name = options.name ?? defaultName(io);
       if (name === undefined) {
         throw new UsageError("no name to join with", {
@@ -144,7 +171,7 @@ not be verified (--tls); 130 interrupted by a signal before the work was done.`,
       let client: ChatClient | undefined = undefined; // set once joined; read by the callbacks
       const display = createDisplay(io, options, () => client?.name ?? name);
       client = await joinOrInterrupt(stops, {
-        ...clientOptions(options, io, address, tls, name, display),
+        ...clientOptions(options, io, reach, name, display),
         onMessage: (m, own) => display.message(m, own),
       });
       const joined = client;
@@ -275,10 +302,10 @@ async function runScripted(
 async function runInteractive(
   options: Flags,
   io: Io,
-  address: { host: string; port: number },
-  tls: TlsClientOptions | undefined,
+  reach: Reach,
   signal: Promise<StopSignal>,
 ): Promise<number> {
+  const { address } = reach;
   const term = new Terminal(io);
   const sink = { write: (text: string) => term.print(text), isTerminal: io.stdout.isTerminal };
   const screen: Io = { ...io, stdout: sink, stderr: sink };
@@ -293,7 +320,7 @@ async function runInteractive(
     display.note(`joining ${address.host}:${address.port} as ${name}...`);
     try {
       client = await joinOrInterrupt({ signal }, {
-        ...clientOptions(options, io, address, tls, name, display),
+        ...clientOptions(options, io, reach, name, display),
         chooseName: (_taken, error) => {
           display.message(error, true);
           return askName(term, display, signal);
@@ -420,7 +447,7 @@ interface Display {
 }
 
 /** Chat content on stdout; welcome, errors and connection status on stderr (human mode). */
-const TO_STDOUT = new Set(["msg", "dm", "join", "leave", "nick", "who", "help"]);
+const TO_STDOUT = new Set(["msg", "dm", "join", "leave", "nick", "who", "help", "summary", "pong"]);
 
 function createDisplay(io: Io, options: Flags, self: () => string): Display {
   const out = createOutput(io, { json: options.json, noColor: options.noColor });
@@ -464,22 +491,30 @@ function createDisplay(io: Io, options: Flags, self: () => string): Display {
   return display;
 }
 
+/** Where to join: the server, how (TLS or not), and the room's password if it has one. */
+interface Reach {
+  address: { host: string; port: number };
+  tls: TlsClientOptions | undefined;
+  password?: string;
+}
+
 /** What every way of joining hands the client: where, who, the flags, and the display. */
 function clientOptions(
   options: Flags,
   io: Io,
-  address: { host: string; port: number },
-  tls: TlsClientOptions | undefined,
+  reach: Reach,
   name: string,
   display: Display,
 ): ChatClientOptions {
   return {
-    address,
+    address: reach.address,
+    password: reach.password,
     name,
     io,
     timeout: options.timeout,
+    keepalive: options.keepalive,
     reconnect: options.reconnect,
-    tls,
+    tls: reach.tls,
     trace: display.trace,
     onStatus: (s) => display.status(s),
   };

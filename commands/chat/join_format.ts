@@ -10,7 +10,7 @@
  */
 
 import type { Paint } from "../../lib/output.ts";
-import { HELP_LINES, nameKey, sanitize, type ServerMessage } from "./protocol.ts";
+import { formatText, HELP_LINES, nameKey, sanitize, type ServerMessage } from "./protocol.ts";
 
 /**
  * `HH:MM` of epoch milliseconds `ts`, in the local time zone (`offsetMinutes` east of
@@ -108,6 +108,20 @@ export function formatMessage(message: ServerMessage, options: FormatOptions): s
       return paint.red(`!!! ${clean(m.message)} (${clean(m.code)})`);
     case "shutdown":
       return paint.yellow(`!!! server: ${clean(m.message) || "shutting down"}`);
+    case "summary":
+      return `${at(m.ts)} ${paint.green("-->")} ${
+        clean(
+          formatText({
+            ...message,
+            joined: Number(m.joined),
+            left: Number(m.left),
+            here: Number(m.here),
+          }),
+        )
+          .replace(/^\*\*\* /, "")
+      }`;
+    case "pong":
+      return notice(m.id === undefined ? "pong" : `pong ${clean(m.id)}`);
     default:
       return undefined;
   }
