@@ -29,6 +29,28 @@ class Tmux {
     return new TextDecoder().decode(r.stdout);
   }
 
+  /** Runs `script` in a 100x30 pane that stays after it exits; returns the pane's pid. */
+  async start(script: string): Promise<number> {
+    await this.run(
+      "new-session",
+      "-d",
+      "-x",
+      "100",
+      "-y",
+      "30",
+      "-s",
+      "chat",
+      `sh -c ${shellQuote(script)}`,
+      ";",
+      "set-option",
+      "-t",
+      "chat",
+      "remain-on-exit",
+      "on",
+    );
+    return Number((await this.run("display-message", "-p", "-t", "chat", "#{pane_pid}")).trim());
+  }
+
   pane(): Promise<string> {
     return this.run("capture-pane", "-p", "-t", "chat");
   }
@@ -96,26 +118,7 @@ Deno.test({
     let alicePid: number | undefined;
     try {
       await bobEvents((e) => e.event === "welcome");
-      await tmux.run(
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-s",
-        "chat",
-        `sh -c ${shellQuote(script)}`,
-        ";",
-        "set-option",
-        "-t",
-        "chat",
-        "remain-on-exit",
-        "on",
-      );
-      alicePid = Number(
-        (await tmux.run("display-message", "-p", "-t", "chat", "#{pane_pid}")).trim(),
-      );
+      alicePid = await tmux.start(script);
       await tmux.waitFor((s) => screenLines(s).includes("alice>"), "prompt");
       await bobEvents((e) => e.event === "join" && e.name === "alice");
 
@@ -218,26 +221,7 @@ Deno.test({
     const script = [alice.cmd, ...alice.args].map(shellQuote).join(" ") + `; echo "EXIT=$?"`;
     let alicePid: number | undefined;
     try {
-      await tmux.run(
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-s",
-        "chat",
-        `sh -c ${shellQuote(script)}`,
-        ";",
-        "set-option",
-        "-t",
-        "chat",
-        "remain-on-exit",
-        "on",
-      );
-      alicePid = Number(
-        (await tmux.run("display-message", "-p", "-t", "chat", "#{pane_pid}")).trim(),
-      );
+      alicePid = await tmux.start(script);
       await tmux.waitFor((s) => screenLines(s).includes("alice>"), "prompt");
 
       // An idle client that joined after alice is dropped for idling; alice, pinging, is

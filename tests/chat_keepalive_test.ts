@@ -112,17 +112,14 @@ function deafServer() {
   });
 }
 
+/** chat-join's arguments to ping a server at `port` every 100 ms, giving up after 300 ms. */
+function pingFast(port: number): string[] {
+  return [`127.0.0.1:${port}`, "--name", "a", "--keepalive", "100ms", "--timeout", "300ms"];
+}
+
 Deno.test("chat-join: a server that stops answering pings is lost after --timeout (exit 4)", async () => {
   await using server = deafServer();
-  await using join = spawnJoin([
-    `127.0.0.1:${server.port}`,
-    "--name",
-    "a",
-    "--keepalive",
-    "100ms",
-    "--timeout",
-    "300ms",
-  ]);
+  await using join = spawnJoin(pingFast(server.port));
   assert.equal((await join.status).code, 4);
   const err = await join.stderr.rest(5000);
   assert.match(err.join("\n"), /the server did not answer a ping within 300ms/);
@@ -130,17 +127,7 @@ Deno.test("chat-join: a server that stops answering pings is lost after --timeou
 
 Deno.test("chat-join --reconnect: a server that stops answering pings is re-joined", async () => {
   await using server = deafServer();
-  await using join = spawnJoin([
-    `127.0.0.1:${server.port}`,
-    "--name",
-    "a",
-    "--keepalive",
-    "100ms",
-    "--timeout",
-    "300ms",
-    "--reconnect",
-    "--json",
-  ]);
+  await using join = spawnJoin([...pingFast(server.port), "--reconnect", "--json"]);
   const lost = JSON.parse(
     await join.stdout.until((l) => JSON.parse(l).event === "disconnected", 15_000),
   );

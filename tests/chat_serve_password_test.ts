@@ -45,6 +45,10 @@ Deno.test("chat-serve --password-file: an unreadable or empty file is a usage er
   assert.match(r.stderr, /the first line of .* is empty/);
 });
 
+function serveWithPassword(path: string, ...args: string[]) {
+  return startSockit(["chat-serve", "--port", "0", "--password-file", path, ...args]);
+}
+
 /** Joins as a watcher who would see any join; returns it. */
 async function watcher(port: number, dialect: ChatClient["dialect"]): Promise<ChatClient> {
   const client = await ChatClient.connect(port, dialect);
@@ -75,14 +79,7 @@ for (const dialect of ["line", "ascii8"] as const) {
   const framing = dialect === "ascii8" ? ["--framing", "ascii8"] : [];
   Deno.test(`chat-serve --password-file (${dialect}): name, password: prompt, then right, wrong or missing`, async () => {
     await using file = await passwordFile();
-    await using server = await startSockit([
-      "chat-serve",
-      "--port",
-      "0",
-      "--password-file",
-      file.path,
-      ...framing,
-    ]);
+    await using server = await serveWithPassword(file.path, ...framing);
     await using w = await watcher(server.port, dialect);
 
     for (const given of ["wrong", ""]) {
@@ -93,6 +90,9 @@ for (const dialect of ["line", "ascii8"] as const) {
       assert.deepEqual(await intruder.rest(), ["!!! bad_password: Wrong password"]);
     }
     await assertNoJoinSeen(w, ["watcher"]);
+    await server.stderr.until((l) =>
+      /^refused #\d+ from 127\.0\.0\.1:\d+ \(bad_password\)$/.test(l)
+    );
 
     await using alice = await ChatClient.connect(server.port, dialect);
     await alice.sendText("alice");
@@ -105,13 +105,7 @@ for (const dialect of ["line", "ascii8"] as const) {
 
 Deno.test("chat-serve --password-file (framed): password in hello; wrong or missing is closed", async () => {
   await using file = await passwordFile();
-  await using server = await startSockit([
-    "chat-serve",
-    "--port",
-    "0",
-    "--password-file",
-    file.path,
-  ]);
+  await using server = await serveWithPassword(file.path);
   await using w = await watcher(server.port, "framed");
 
   for (const hello of [{ password: "wrong" }, {}]) {
@@ -135,13 +129,7 @@ Deno.test("chat-serve --password-file (framed): password in hello; wrong or miss
 Deno.test("chat-join --password-file or $SOCKIT_CHAT_PASSWORD: right joins; wrong or none is exit 1", async () => {
   await using file = await passwordFile();
   await using wrongFile = await passwordFile("nope\n");
-  await using server = await startSockit([
-    "chat-serve",
-    "--port",
-    "0",
-    "--password-file",
-    file.path,
-  ]);
+  await using server = await serveWithPassword(file.path);
   await using w = await watcher(server.port, "framed");
   const join = (args: string[], env?: Record<string, string>) =>
     runSockit(["chat-join", `127.0.0.1:${server.port}`, "--send", "hi", ...args], { env });

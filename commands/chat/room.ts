@@ -18,6 +18,7 @@ import {
   encodeBatch,
   encodeFor,
   encodeWelcome,
+  type ErrorCode,
   type ErrorReply,
   HELP_LINES,
   type LeaveReason,
@@ -341,6 +342,15 @@ export class Room {
       "nick",
       { from, to: name, id: member.id, peer: member.peer },
       `nick ${from} -> ${name} (#${member.id})`,
+    );
+  }
+
+  /** Logs a client turned away before it joined (`bad_password`). */
+  refused(member: Member, code: ErrorCode): void {
+    this.#event(
+      "refused",
+      { id: member.id, peer: member.peer, code },
+      `refused #${member.id} from ${member.peer} (${code})`,
     );
   }
 

@@ -387,6 +387,7 @@ export class Session implements Member {
     const problem = passwordProblem(this.#settings.password!, given);
     if (problem) {
       this.#room.error(this, problem);
+      this.#room.refused(this, problem.code);
       return this.end({ flush: true });
     }
     this.#admitted = true; // a taken or invalid name may be tried again without it
