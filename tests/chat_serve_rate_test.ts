@@ -134,3 +134,19 @@ Deno.test("chat-join against --rate: paced acks are not overdue, rate_limited is
   assert.equal(limited.length, 1, JSON.stringify(limited));
   assert.equal(limited[0].code, "rate_limited");
 });
+
+Deno.test("chat-serve --rate: a client whose messages wait is not idle (--idle-timeout)", async () => {
+  // 12 lines at 4/s wait about 2 s, twice the idle timeout, in the server; each one
+  // handled counts as traffic.
+  await using server = await serve("--rate", "4/s", "--idle-timeout", "1s");
+  await using watcher = await ChatClient.join(server.port, "line", "watcher");
+  await using flood = await ChatClient.join(server.port, "line", "flood");
+  assert.equal(await watcher.next(), "*** flood joined");
+  const lines = Array.from({ length: 12 }, (_, i) => `w${i}`);
+  await flood.write(encoder.encode(lines.map((l) => l + "\n").join("")));
+  for (const line of lines) {
+    const got = await watcher.until((t) => t !== "*** pong");
+    assert.equal(got, `flood: ${line}`);
+    await watcher.sendText("/ping"); // the watcher keeps itself alive
+  }
+});
