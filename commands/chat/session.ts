@@ -326,13 +326,10 @@ export class Session implements Member {
 
   #handle(message: ClientMessage): void {
     const room = this.#room;
-    if (message.type === "ping") {
+    if (message.type === "ping") { // answered whether joined or not: it is a keepalive
       return room.send(
         this,
-        message.id === undefined ? { type: "pong" } : {
-          type: "pong",
-          id: message.id,
-        },
+        message.id === undefined ? { type: "pong" } : { ...message, type: "pong" },
       );
     }
     if (!room.has(this)) {
