@@ -130,10 +130,13 @@ Deno.test({
 
       // bob speaks while alice is mid-line.
       await bobIn.write(enc.encode("incoming while typing\n"));
-      const screenMid = await tmux.waitFor(
-        (s) => s.includes("<bob> incoming while typing"),
-        "bob's message",
-      );
+      // Waited for until something is drawn below bob's line: a capture can fall between
+      // the message and the redraw of the input line.
+      const screenMid = await tmux.waitFor((s) => {
+        const lines = screenLines(s);
+        const at = lines.findIndex((l) => l.endsWith("<bob> incoming while typing"));
+        return at >= 0 && (lines[at + 1] ?? "") !== "";
+      }, "bob's message and the line drawn below it");
       const mid = screenLines(screenMid);
       const bobLine = mid.findIndex((l) => l.endsWith("<bob> incoming while typing"));
       match(mid[bobLine], /^\d\d:\d\d <bob> incoming while typing$/);
