@@ -52,6 +52,8 @@ function spawnJoin(args: string[]) {
     stderr,
     status: proc.status,
     write: (text: string) => stdin.write(new TextEncoder().encode(text)),
+    /** Ends stdin (a script's end). */
+    close: () => stdin.close(),
     async [Symbol.asyncDispose]() {
       try {
         proc.kill("SIGKILL");
@@ -133,4 +135,38 @@ Deno.test("chat-join --reconnect: a server that stops answering pings is re-join
   );
   assert.match(lost.reason, /did not answer a ping within 300ms/);
   await join.stdout.until((l) => JSON.parse(l).event === "reconnected", 15_000);
+});
+
+Deno.test("chat-join: a server that refuses ping (an older one) is alive, and not shown", async () => {
+  let pings = 0;
+  let sawPings!: () => void;
+  const fourPings = new Promise<void>((resolve) => sawPings = resolve);
+  await using server = fakeTcpServer(async (conn) => {
+    const decoder = lengthPrefixDecoder({ maxLength: 1 << 20 });
+    const buf = new Uint8Array(4096);
+    const send = (m: unknown) => writeAll(conn, lengthPrefixFrame(JSON.stringify(m)));
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) return;
+      const frames: Record<string, unknown>[] = [];
+      decoder.push(buf.subarray(0, n), (f) => frames.push(JSON.parse(new TextDecoder().decode(f))));
+      for (const m of frames) {
+        if (m.type === "hello") {
+          await send({ type: "welcome", name: m.name, users: [m.name], limits: {}, ts: 0 });
+        } else if (m.type === "ping") {
+          await send({ type: "error", code: "unknown_type", message: "Unknown", id: m.id });
+          if (++pings === 4) sawPings();
+        } else if (m.type === "say") {
+          await send({ type: "msg", from: "a", text: m.text, ts: 0, id: m.id });
+        } else if (m.type === "bye") return;
+      }
+    }
+  });
+  await using join = spawnJoin([...pingFast(server.port), "--json"]);
+  await fourPings; // 400 ms of pings, past --timeout 300ms
+  await join.write("hi\n");
+  await join.close();
+  assert.equal((await join.status).code, 0);
+  const events = (await join.stdout.rest(5000)).map((l) => JSON.parse(l).event);
+  assert.deepEqual(events, ["welcome", "msg"]);
 });

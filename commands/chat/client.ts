@@ -108,6 +108,11 @@ const ACKED = new Set(["say", "me", "dm"]);
 /** The `id` prefix of keepalive pings, whose pongs are not shown. */
 const KEEPALIVE_ID = "keepalive-";
 
+/** Whether a reply's `id` is that of a keepalive ping. */
+function isKeepalive(id: unknown): boolean {
+  return typeof id === "string" && id.startsWith(KEEPALIVE_ID);
+}
+
 /** How long `leave()` waits for the server to close after `bye`, at most. */
 const BYE_WAIT_MS = 2000;
 
@@ -591,7 +596,7 @@ export class ChatClient {
     switch (message.type) {
       case "pong":
         // Keepalive pongs are for us; a pong to the user's /ping is shown.
-        if (typeof message.id === "string" && message.id.startsWith(KEEPALIVE_ID)) return;
+        if (isKeepalive(message.id)) return;
         break;
       case "msg":
       case "dm":
@@ -600,6 +605,8 @@ export class ChatClient {
       case "error": {
         // Told that we send faster than --rate: nothing was refused, only slowed down.
         if (message.code === "rate_limited") break;
+        // A server that does not know ping refuses it: it answered, so it is alive.
+        if (isKeepalive(message.id)) return;
         if (message.id !== undefined && this.#pending.has(message.id)) {
           this.rejections.push({ message: this.#pending.get(message.id)!.message, error: message });
           this.#pending.delete(message.id);
