@@ -88,12 +88,26 @@ export async function serve(spec: ServerSpec, options: ServeOptions): Promise<nu
   return code;
 }
 
+/**
+ * How soon after a stop signal the same signal is taken as that one delivered again.
+ * One Ctrl-C under `deno task` arrives two or three times, 0.2-5 ms apart (measured): the
+ * terminal signals the whole process group, and `deno task`, in that group, forwards it
+ * to its child again. A person's second Ctrl-C comes far later than this.
+ */
+export const REPEATED_SIGNAL_MS = 100;
+
 /** The first stop signal starts the shutdown; the second ends it at once (130). */
 function stopSignals(io: Io, out: Output) {
   const first = Promise.withResolvers<void>();
   const second = Promise.withResolvers<number>();
   let count = 0;
+  let firstSignal: { signal: string; at: number } | undefined;
   const unsubscribe = io.onSignal((signal) => {
+    const at = performance.now();
+    if (
+      firstSignal?.signal === signal && at - firstSignal.at < REPEATED_SIGNAL_MS
+    ) return; // the first one again, not a second Ctrl-C
+    firstSignal ??= { signal, at };
     count++;
     if (count === 1) {
       out.log("shutdown", { signal }, `${signal}: shutting down (again to exit at once)`);
