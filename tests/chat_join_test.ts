@@ -406,6 +406,40 @@ Deno.test("Terminal prints above the input line and draws the half-typed line ag
   assertEquals(await term.next(), { type: "eof" });
 });
 
+Deno.test("Terminal: narrowed, it erases the rows the reflowed input line took before redrawing", async () => {
+  const t = fakeTerminal();
+  const writes: string[] = [];
+  const io = { ...t.io, stdout: { write: (s: string) => void writes.push(s), isTerminal: true } };
+  let width = 40;
+  let resized: (() => void) | undefined;
+  const term = new Terminal(io, {
+    prompt: "> ",
+    columns: () => width,
+    onResize: (redraw) => {
+      resized = redraw;
+      return () => resized = undefined;
+    },
+  });
+  term.start();
+  t.stdin.push("x".repeat(30));
+  await eventually(() => term.line.length === 30, "the typed text");
+  // 32 columns drawn; at 15 a reflowing terminal shows them as rows 0-2, the cursor in 2.
+  width = 15;
+  writes.length = 0;
+  resized!();
+  assertEquals(writes, ["\x1b[2A\r\x1b[J" + "\r> " + "x".repeat(12) + "\x1b[K\r\x1b[14C"]);
+  // Drawn for 15 now: the next redraw at the same width only redraws.
+  writes.length = 0;
+  term.redraw();
+  assertEquals(writes, ["\r> " + "x".repeat(12) + "\x1b[K\r\x1b[14C"]);
+  // Wider again: nothing wrapped, nothing to erase.
+  width = 80;
+  writes.length = 0;
+  resized!();
+  assertEquals(writes, ["\r> " + "x".repeat(30) + "\x1b[K\r\x1b[32C"]);
+  await term.stop();
+});
+
 // ---------------------------------------------------------------------------------------
 // In-process runs
 

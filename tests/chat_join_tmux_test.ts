@@ -253,3 +253,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "chat-join in tmux: narrowing the window leaves no stale copy of the input line",
+  ignore: missing("tmux"),
+  async fn() {
+    await using server = await startSockit(["chat-serve", "--port", "0"]);
+    const tmux = new Tmux();
+    const alice = sockitCommand(["chat-join", `127.0.0.1:${server.port}`, "--name", "alice"]);
+    const script = [alice.cmd, ...alice.args].map(shellQuote).join(" ") + "; echo DONE";
+    let alicePid: number | undefined;
+    try {
+      alicePid = await tmux.start(script); // 100 columns
+      await tmux.waitFor((s) => screenLines(s).includes("alice>"), "prompt");
+      const text = "the quick brown fox jumps over the lazy dog and runs far far away";
+      await tmux.type(text);
+      await tmux.waitFor((s) => s.includes(`alice> ${text}`), "the typed line");
+      // 72 columns drawn; at 40 tmux reflows them into two rows.
+      await tmux.run("resize-window", "-t", "chat", "-x", "40");
+      const narrowed = await tmux.waitFor(
+        (s) => screenLines(s).some((l) => l.startsWith("alice> ") && l.endsWith(" far far away")),
+        "the line redrawn for 40 columns",
+      );
+      const prompts = screenLines(narrowed).filter((l) => l.startsWith("alice>"));
+      assertEquals(prompts.length, 1, narrowed);
+      ok(!screenLines(narrowed).some((l) => l.startsWith("alice> the quick")), narrowed);
+      await tmux.keys("C-c");
+      await tmux.waitFor((s) => s.includes("DONE"), "chat-join's exit");
+    } finally {
+      await tmux.kill();
+      if (alicePid) {
+        try {
+          Deno.kill(alicePid, "SIGKILL");
+        } catch { /* already gone */ }
+      }
+    }
+  },
+});

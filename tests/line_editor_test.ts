@@ -15,7 +15,9 @@ import {
   type EditorState,
   feed,
   type Key,
+  lineLayout,
   lineText,
+  reflowedRowsAbove,
   renderLine,
   textWidth,
 } from "../commands/chat/line_editor.ts";
@@ -371,4 +373,23 @@ Deno.test("renderLine() scrolls a line wider than the terminal to keep the curso
     assertEquals(textWidth(visible) <= columns - 1, true, drawn);
     assertEquals(visible.includes(long.chars[Math.max(0, i - 1)]), true, drawn);
   }
+});
+
+Deno.test("lineLayout() says what renderLine() draws: visible chars, cursor, width", () => {
+  const state = { ...createEditor(), chars: [..."hello"], cursor: 2 };
+  assertEquals(lineLayout(state, { prompt: "> ", columns: 80 }), {
+    start: 0,
+    end: 5,
+    column: 4,
+    width: 7,
+  });
+});
+
+Deno.test("reflowedRowsAbove(): rows of the old line above the cursor after narrowing", () => {
+  assertEquals(reflowedRowsAbove({ width: 80, column: 80 }, 40), 1, "cursor past the end");
+  assertEquals(reflowedRowsAbove({ width: 81, column: 81 }, 40), 2);
+  assertEquals(reflowedRowsAbove({ width: 80, column: 7 }, 40), 0, "cursor in the first row");
+  assertEquals(reflowedRowsAbove({ width: 80, column: 45 }, 40), 1);
+  assertEquals(reflowedRowsAbove({ width: 30, column: 30 }, 40), 0, "still fits");
+  assertEquals(reflowedRowsAbove({ width: 0, column: 0 }, 10), 0);
 });

@@ -578,6 +578,33 @@ export interface RenderOptions {
  * ```
  */
 export function renderLine(state: EditorState, options: RenderOptions): string {
+  const { start, end, column } = lineLayout(state, options);
+  return "\r" + options.prompt + state.chars.slice(start, end).join("") + "\x1b[K\r" +
+    (column > 0 ? `\x1b[${column}C` : "");
+}
+
+/** Where {@linkcode renderLine} puts things on the terminal's line. */
+export interface LineLayout {
+  /** The visible chars are `chars[start .. end)`. */
+  start: number;
+  end: number;
+  /** The cursor's column (0 is the first). */
+  column: number;
+  /** The columns drawn: the prompt and the visible chars. */
+  width: number;
+}
+
+/**
+ * The layout {@linkcode renderLine} draws: which chars are visible, where the cursor
+ * is, how wide the line is.
+ *
+ * @example
+ * ```ts
+ * lineLayout({ ...createEditor(), chars: ["h", "i"], cursor: 1 }, { prompt: "> ", columns: 80 });
+ * // { start: 0, end: 2, column: 3, width: 4 }
+ * ```
+ */
+export function lineLayout(state: EditorState, options: RenderOptions): LineLayout {
   const promptWidth = textWidth(options.prompt);
   const room = Math.max(1, options.columns - promptWidth - 1);
   const widths = state.chars.map(charWidth);
@@ -588,7 +615,27 @@ export function renderLine(state: EditorState, options: RenderOptions): string {
   let end = start;
   let shown = 0;
   while (end < state.chars.length && shown + widths[end] <= room) shown += widths[end++];
-  const column = promptWidth + before;
-  return "\r" + options.prompt + state.chars.slice(start, end).join("") + "\x1b[K\r" +
-    (column > 0 ? `\x1b[${column}C` : "");
+  return { start, end, column: promptWidth + before, width: promptWidth + shown };
+}
+
+/**
+ * How many rows above the cursor a drawn line reaches once the terminal is narrowed to
+ * `columns`. Terminals that reflow (tmux, VTE, iTerm2, kitty, Windows Terminal) wrap the
+ * old line into rows of the new width and put the cursor in the row its column falls
+ * in; redrawing only the cursor's row would leave the rows above as a stale copy of the
+ * line. A cursor just past the last char stays in the last char's row.
+ *
+ * @example
+ * ```ts
+ * reflowedRowsAbove({ width: 80, column: 80 }, 40); // 1: the line is two rows now
+ * reflowedRowsAbove({ width: 30, column: 30 }, 40); // 0: it still fits
+ * ```
+ */
+export function reflowedRowsAbove(
+  drawn: Pick<LineLayout, "width" | "column">,
+  columns: number,
+): number {
+  if (columns <= 0 || drawn.width <= columns) return 0;
+  const cell = Math.min(drawn.column, drawn.width - 1);
+  return Math.floor(Math.max(0, cell) / columns);
 }

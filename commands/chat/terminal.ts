@@ -17,7 +17,10 @@ import {
   type EditorAction,
   type EditorState,
   feed,
+  type LineLayout,
+  lineLayout,
   lineText,
+  reflowedRowsAbove,
   renderLine,
 } from "./line_editor.ts";
 
@@ -122,6 +125,8 @@ export class Terminal {
   #reader?: ReadableStreamDefaultReader<Uint8Array>;
   #reading?: Promise<void>;
   #active = false;
+  /** The input line as last drawn, and the width it was drawn for. */
+  #drawn?: { layout: LineLayout; columns: number };
 
   constructor(io: Pick<Io, "stdin" | "stdout" | "os">, options: TerminalOptions = {}) {
     this.#io = io;
@@ -190,12 +195,33 @@ export class Terminal {
       return;
     }
     // Raw mode may turn off output processing: end lines with CR LF ourselves.
-    this.#io.stdout.write(CLEAR_LINE + lines.join("\r\n") + "\r\n" + this.#render());
+    const columns = this.#columns();
+    this.#io.stdout.write(
+      this.#home(columns) + CLEAR_LINE + lines.join("\r\n") + "\r\n" + this.#render(columns),
+    );
   }
 
   /** Draws the input line again (after a resize, a prompt change, Ctrl-L). */
   redraw(): void {
-    if (this.#active) this.#io.stdout.write(this.#render());
+    if (!this.#active) return;
+    const columns = this.#columns();
+    this.#io.stdout.write(this.#home(columns) + this.#render(columns));
+  }
+
+  /**
+   * After the terminal was narrowed (a resize event, or on Windows just a new width),
+   * a reflowing terminal shows the old input line wrapped over several rows: go up to
+   * its first row and erase to the end of the screen, so the redraw leaves no stale
+   * copy of it. (A terminal that truncates instead, like xterm, loses up to that many
+   * rows of messages above the line from the screen: the price of not leaving a stale
+   * line on the far more common reflowing ones.)
+   */
+  #home(columns: number): string {
+    const drawn = this.#drawn;
+    if (!drawn || drawn.columns === columns || drawn.layout.width <= columns) return "";
+    // Rows below the cursor's may hold the line's end: erase them too.
+    const up = reflowedRowsAbove(drawn.layout, columns);
+    return (up > 0 ? `\x1b[${up}A` : "") + "\r\x1b[J";
   }
 
   /**
@@ -222,8 +248,10 @@ export class Terminal {
     wake?.();
   }
 
-  #render(): string {
-    return renderLine(this.#state, { prompt: this.#prompt, columns: this.#columns() });
+  #render(columns: number): string {
+    const options = { prompt: this.#prompt, columns };
+    this.#drawn = { layout: lineLayout(this.#state, options), columns };
+    return renderLine(this.#state, options);
   }
 
   async #read(): Promise<void> {
