@@ -945,6 +945,60 @@ Deno.test("chat-join --send a --send b exits 0 once both are acknowledged; other
   }
 });
 
+Deno.test("chat-join --send: stdout shows only its own acknowledged messages, not the history", async () => {
+  await using server = await startSockit(["chat-serve", "--port", "0", "--history", "5"]);
+  const bob = await FramedPeer.connect(server.port, "bob");
+  try {
+    bob.send({ type: "say", text: "old news", id: "1" });
+    await bob.until((m) => m.type === "msg" && m.id === "1"); // in the history now
+    const args = ["chat-join", `127.0.0.1:${server.port}`, "--name", "alice"];
+    const r = await runSockit([...args, "--send", "new"]);
+    assertEquals(r.code, 0, r.stderr);
+    match(r.stdout, /^\d\d:\d\d <alice> new\n$/);
+    // --json is for scripts that want every event: the history is there.
+    const j = await runSockit([...args.slice(0, 3), "carol", "--send", "x", "--json"]);
+    assertEquals(j.code, 0, j.stderr);
+    ok(j.stdout.includes('"text":"old news"'), j.stdout);
+  } finally {
+    await bob.close();
+  }
+});
+
+Deno.test("chat-join --send: each line of a multi-line TEXT is one message, in order", async () => {
+  await using server = await chatServer();
+  const bob = await FramedPeer.connect(server.port, "bob");
+  try {
+    const r = await runSockit([
+      "chat-join",
+      `127.0.0.1:${server.port}`,
+      "--name",
+      "alice",
+      "--send",
+      "line1\nline2\r\n\nline3",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push((await bob.until((m) => m.type === "msg")).text);
+    assertEquals(got, ["line1", "line2", "line3"]);
+    match(r.stdout, /<alice> line1\n.*<alice> line2\n.*<alice> line3\n$/);
+  } finally {
+    await bob.close();
+  }
+});
+
+Deno.test("chat-join --send: a signal before every message is acknowledged is exit 130", async () => {
+  await using server = fakeServer((peer) => behave(peer, { ack: false }));
+  const t = fakeTerminal();
+  const io = { ...t.io, stdin: { readable: ReadableStream.from([]), isTerminal: false } };
+  const args = ["chat-join", `127.0.0.1:${server.port}`, "--name", "a", "--send", "x"];
+  const running = runCli([...args, "--timeout", "30s"], io, cli);
+  await eventually(() => (server.peers[0]?.received.length ?? 0) >= 2, "the message");
+  t.signal("SIGINT");
+  assertEquals(await running, 130);
+  match(t.screen(), /sockit: interrupted by SIGINT/);
+  await eventually(() => server.peers[0].received.some((m) => m.type === "bye"), "bye");
+});
+
 Deno.test("chat-join scripted: stdin lines and /commands reach the room; exit 0 at EOF after acks", async () => {
   await using server = await chatServer();
   const bob = await FramedPeer.connect(server.port, "bob");

@@ -68,7 +68,8 @@ const flags = defineFlags({
     short: "s",
     valueName: "TEXT",
     help: "send TEXT as a message (repeatable), wait until the server acknowledged every " +
-      "one, leave; TEXT is sent as is, a leading / is not a command",
+      "one, leave; each line of TEXT is one message, sent as is (a leading / is not a " +
+      "command); stdout shows only these messages as acknowledged",
   },
   timeout: {
     type: "duration",
@@ -124,7 +125,10 @@ Exit codes: 0 done; 1 the server refused a message, the name or the password; 2 
 did not answer a ping within --timeout) before the work was done; 5 no connection,
 welcome or acknowledgement within --timeout; 6 the server does not speak the chat
 protocol (or TLS, with --tls); 8 the server's certificate could not be verified
-(--tls); 130 interrupted by a signal before the work was done.
+(--tls); 130 interrupted by a signal before the work was done (--send: before every
+message was acknowledged; scripted: before the end of stdin). Interactively there is
+no work to finish: Ctrl-C, Ctrl-D, /quit or a stop signal is how you leave, and that
+is 0.
 
 It pings the server every --keepalive (sooner when the server's idle timeout is
 shorter), so an idle client is never dropped. The room's password, if it has one, is
@@ -153,6 +157,7 @@ the first line of --password-file FILE, or else $SOCKIT_CHAT_PASSWORD.`,
     const password = options.passwordFile === undefined
       ? io.env(PASSWORD_VARIABLE)
       : readPassword(options.passwordFile, "--password-file");
+    const texts = sendLines(options.send);
     // Both ends a terminal: with stdout redirected, the input line would be drawn into
     // a file, so lines typed on the terminal are then read like a script's.
     const interactive = options.send.length === 0 && io.stdin.isTerminal &&
@@ -177,7 +182,7 @@ the first line of --password-file FILE, or else $SOCKIT_CHAT_PASSWORD.`,
       const joined = client;
       try {
         return options.send.length > 0
-          ? await runSend(joined, options.send, stops.signal)
+          ? await runSend(joined, texts, stops.signal)
           : await runScripted(joined, io, display, stops.signal);
       } finally {
         await joined.close(); // after a timeout or a failure; a no-op once it left
@@ -190,6 +195,20 @@ the first line of --password-file FILE, or else $SOCKIT_CHAT_PASSWORD.`,
 
 // ---------------------------------------------------------------------------------------
 // The three modes
+
+/**
+ * The messages `--send` sends: each line of each TEXT is one, as each stdin line is in
+ * a script (a message is one line in every dialect: a newline inside one could only be
+ * dropped, joining "line1line2"); blank lines are skipped, as a script's are.
+ *
+ * @example
+ * ```ts
+ * sendLines(["build 42\r\nis green", "done"]); // ["build 42", "is green", "done"]
+ * ```
+ */
+export function sendLines(texts: readonly string[]): string[] {
+  return texts.flatMap((text) => text.split(/\r?\n/)).filter((line) => line.trim() !== "");
+}
 
 type Flags = RunOptions<typeof flags>;
 
@@ -449,9 +468,19 @@ interface Display {
 /** Chat content on stdout; welcome, errors and connection status on stderr (human mode). */
 const TO_STDOUT = new Set(["msg", "dm", "join", "leave", "nick", "who", "help", "summary", "pong"]);
 
+/**
+ * Whether a message belongs on stdout of `--send` in human mode: only its own messages
+ * as the server acknowledged them, a receipt. The room's traffic (the replayed
+ * `--history`, others talking meanwhile) is a reader's business; `--json` shows it all.
+ */
+function isReceipt(message: ServerMessage, own: boolean): boolean {
+  return own && message.type === "msg" && !message.history;
+}
+
 function createDisplay(io: Io, options: Flags, self: () => string): Display {
   const out = createOutput(io, { json: options.json, noColor: options.noColor });
   const json = options.json;
+  const sending = options.send.length > 0;
   const emit = (event: string, fields: Record<string, unknown>) =>
     io.stdout.write(jsonLine(event, fields) + "\n");
   const display: Display = {
@@ -461,8 +490,8 @@ function createDisplay(io: Io, options: Flags, self: () => string): Display {
       if (json) return emit(clean(message.type), messageFields(message, own));
       const text = formatMessage(message, { paint: out.paint, self: self() });
       if (text === undefined) return;
-      if (TO_STDOUT.has(message.type)) io.stdout.write(text + "\n");
-      else io.stderr.write(text + "\n");
+      if (!TO_STDOUT.has(message.type)) io.stderr.write(text + "\n");
+      else if (!sending || isReceipt(message, own)) io.stdout.write(text + "\n");
     },
     status(status) {
       const { kind, ...fields } = status;
