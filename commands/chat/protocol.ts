@@ -18,6 +18,7 @@ import {
   lineFrame,
 } from "../../lib/framing.ts";
 import { concat } from "./outbox.ts";
+import { skeleton } from "./confusables.ts";
 
 /** The default chat port, of `chat-serve` and `chat-join`. */
 export const CHAT_PORT = 5555;
@@ -153,10 +154,12 @@ export function isValidName(name: string): boolean {
  * ```ts
  * nameKey("Alice") === nameKey("aLICE"); // true
  * nameKey("ΟΔΟΣ") === nameKey("οδοσ"); // true
+ * nameKey("\u0430lice") === nameKey("alice"); // true: Cyrillic а looks like a
  * ```
  */
 export function nameKey(name: string): string {
-  return name.normalize("NFKC").toUpperCase().toLowerCase();
+  // Then the confusable skeleton (UTS #39): "аlice" with a Cyrillic а is "alice".
+  return skeleton(name.normalize("NFKC").toUpperCase().toLowerCase());
 }
 
 /** Why a name is not acceptable, as an error message; undefined when it is valid. */
@@ -168,15 +171,19 @@ export function nameProblem(name: string): string | undefined {
 }
 
 // C0 controls except tab (U+0000–U+0008, U+000A–U+001F), DEL (U+007F), C1 (U+0080–U+009F).
-// ESC (U+001B) is among them, so no ANSI escape sequence survives.
+// ESC (U+001B) is among them, so no ANSI escape sequence survives. And the bidi controls
+// (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069), which reorder what follows on
+// the reader's screen: "file\u202Etxt.exe" shows as "fileexe.txt".
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+const CONTROL =
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 // deno-lint-ignore no-control-regex
-const HAS_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+const HAS_CONTROL =
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * Removes control characters from text that other clients will see: C0 controls
- * except tab, DEL, and C1 controls. ESC is always removed, so `"\x1b[31mred"` becomes
+ * except tab, DEL, C1 controls and the bidi controls. ESC is always removed, so `"\x1b[31mred"` becomes
  * `"[31mred"`, which no terminal interprets. Characters are removed, not replaced.
  *
  * @example

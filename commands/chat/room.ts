@@ -192,7 +192,9 @@ export class Room {
     if (this.members.has(key)) {
       return {
         code: "name_taken",
-        message: `The name ${quote(name)} is taken (names are unique ignoring case)`,
+        message: `The name ${
+          quote(name)
+        } is taken (names are unique ignoring case and lookalike letters)`,
       };
     }
     if (this.members.size >= this.limits.maxClients) {
@@ -318,7 +320,9 @@ export class Room {
     if (holder && holder !== member) {
       return this.error(member, {
         code: "name_taken",
-        message: `The name ${quote(name)} is taken (names are unique ignoring case)`,
+        message: `The name ${
+          quote(name)
+        } is taken (names are unique ignoring case and lookalike letters)`,
       });
     }
     const from = member.name;

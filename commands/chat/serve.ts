@@ -145,8 +145,9 @@ one is the name).
 
 Messages go to everyone else with the sender's name; joins, leaves (quit, disconnect,
 timeout, too_slow, shutdown) and renames are announced. Names are 1-32 letters, digits,
-_ - . and unique ignoring case. Control characters (ANSI escapes included) never reach
-another client; invalid UTF-8 arrives as U+FFFD.
+_ - . and unique ignoring case and lookalike letters (Cyrillic а is a). Control
+characters (ANSI escapes and bidi controls included) never reach another client;
+invalid UTF-8 arrives as U+FFFD.
 
 Flow control: a client that keeps reading never loses a message. When more than
 --max-queue bytes wait for one client, the server stops reading from the senders until
