@@ -521,3 +521,14 @@ Deno.test("time-fetch: with every server failing, the exit code does not depend 
     assert.match(stderr, /no server answered \(3 failures; most telling: daytime /);
   }
 });
+
+Deno.test("time-fetch: --retries over TCP is a usage error, not ignored", async () => {
+  const { code, stderr } = await timeFetchCli([`${LOOPBACK}:13`, "--retries", "3"]);
+  assert.equal(code, 2);
+  assert.match(
+    stderr,
+    /^sockit: --retries is for UDP; daytime over TCP connects once \(add --udp\)/,
+  );
+  const udp = await timeFetchCli(["nowhere.invalid", "--udp", "--retries", "3"]);
+  assert.equal(udp.code, 3, "accepted with --udp (then the name fails)");
+});

@@ -453,7 +453,12 @@ function summarize(
   if (received === 0 && plan.count > 0) {
     throw new TimeoutError(
       `echo ${where}: no reply within ${formatDuration(plan.timeout)}`,
-      { hint: "is it an echo server? raise --timeout if it is slow" },
+      {
+        hint: plan.udp
+          ? "is an echo server listening there? over UDP a closed port looks the same; " +
+            "raise --timeout if it is slow"
+          : "is it an echo server? raise --timeout if it is slow",
+      },
     );
   }
   return healthy ? ExitCode.ok : ExitCode.checkFailed;

@@ -8,7 +8,7 @@
  */
 
 import { formatAddress, parseAddress } from "../../lib/address.ts";
-import { commonFlags, defineCommand } from "../../lib/command.ts";
+import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
 import { formatStamp } from "../../lib/daytime_format.ts";
 import { formatDuration, formatElapsed } from "../../lib/duration.ts";
 import {
@@ -18,6 +18,7 @@ import {
   InterruptedError,
   mostTelling,
   SockitError,
+  UsageError,
 } from "../../lib/errors.ts";
 import { defineFlags } from "../../lib/flags.ts";
 import { round } from "../../lib/numbers.ts";
@@ -72,6 +73,21 @@ const flags = defineFlags({
   ...commonFlags,
 });
 
+/**
+ * The resolve step: `--retries` only means something over UDP (TCP connects once and
+ * reads to the end), so given for TCP it is a usage error rather than silently ignored.
+ *
+ * @throws {UsageError} for `--retries` without `--udp` or `--protocol ntp`.
+ */
+function checkTransport(options: RunOptions<typeof flags>): void {
+  const udp = options.udp || options.protocol === "ntp";
+  if (!udp && options.given.includes("retries")) {
+    throw new UsageError(
+      `--retries is for UDP; ${options.protocol} over TCP connects once (add --udp)`,
+    );
+  }
+}
+
 /** `sockit time-fetch`. */
 export const timeFetch = defineCommand({
   name: "time-fetch",
@@ -112,6 +128,7 @@ sends a kiss-o'-death is not asked again in later --count rounds (RFC 4330).`,
     "sockit time-fetch --protocol time [::1]:3737 --json",
   ],
   async run(options, io) {
+    checkTransport(options);
     const out = createOutput(io, { json: options.json, noColor: options.noColor });
     const port = DEFAULT_PORTS[options.protocol];
     const names = options.positionals.length > 0 ? options.positionals : [DEFAULT_SERVER];

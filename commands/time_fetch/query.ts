@@ -422,7 +422,11 @@ function noAnswer(query: Query, tries: number, where: string): TimeoutError {
   return new TimeoutError(
     `${query.protocol} ${where}: no answer within ${formatDuration(query.timeout)} ` +
       `(${tries} request${tries === 1 ? "" : "s"} over udp)`,
-    { hint: "raise --timeout or --retries; is a server listening there?" },
+    // Deno's UDP sockets never see the ICMP refusal (README, "UDP to a closed port").
+    {
+      hint:
+        "raise --timeout or --retries; is a server listening there? over UDP a closed port looks the same",
+    },
   );
 }
 
