@@ -57,8 +57,8 @@ Deno.test({
   },
 });
 
-Deno.test("echo server: the same signal twice at once is one Ctrl-C, a graceful stop", async () => {
-  const io = fakeIo();
+Deno.test("echo server under deno task: the same signal twice at once is one Ctrl-C", async () => {
+  const io = fakeIo({ env: (name) => name === "SOCKIT_DENO_TASK" ? "1" : undefined });
   const listening = Promise.withResolvers<void>();
   const write = io.stdout.write;
   io.stdout = {
@@ -75,4 +75,30 @@ Deno.test("echo server: the same signal twice at once is one Ctrl-C, a graceful 
   assert.equal(await running, 0, io.stderrText());
   assert.match(io.stdoutText(), /^echo: stopped after /m);
   assert.doesNotMatch(io.stderrText(), /again, exiting now/);
+});
+
+Deno.test("echo server run directly: a second signal at once still exits at once (130)", async () => {
+  const io = fakeIo();
+  const listening = Promise.withResolvers<void>();
+  const write = io.stdout.write;
+  io.stdout = {
+    isTerminal: false,
+    write(text: string) {
+      write(text);
+      if (text.startsWith("listening on")) listening.resolve();
+    },
+  };
+  // A connection that never closes keeps the shutdown waiting for the second signal.
+  const running = runCli(["echo", "--port", "0"], io, { commands: [echo], version: "test" });
+  await listening.promise;
+  const port = Number(/:(\d+)\n/.exec(io.stdoutText())![1]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    io.signal("SIGINT");
+    io.signal("SIGINT");
+    assert.equal(await running, 130, io.stderrText());
+    assert.match(io.stderrText(), /SIGINT again, exiting now/);
+  } finally {
+    conn.close();
+  }
 });
