@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import { echo } from "../commands/echo/mod.ts";
 import { runCli } from "../lib/cli.ts";
 import { ChatClient } from "./chat_serve_clients.ts";
-import { fakeIo, hasTool, LineReader, ROOT } from "./helpers.ts";
+import { type FakeIo, fakeIo, hasTool, LineReader, ROOT } from "./helpers.ts";
 
 const noSetsid = !hasTool("setsid");
 if (noSetsid) console.log("skip: no setsid (util-linux) to start a process group");
@@ -57,8 +57,8 @@ Deno.test({
   },
 });
 
-Deno.test("echo server under deno task: the same signal twice at once is one Ctrl-C", async () => {
-  const io = fakeIo({ env: (name) => name === "SOCKIT_DENO_TASK" ? "1" : undefined });
+/** Starts `sockit echo --port 0` in-process; once it listens, gives its exit to await. */
+async function echoServer(io: FakeIo): Promise<{ running: Promise<number> }> {
   const listening = Promise.withResolvers<void>();
   const write = io.stdout.write;
   io.stdout = {
@@ -70,6 +70,12 @@ Deno.test("echo server under deno task: the same signal twice at once is one Ctr
   };
   const running = runCli(["echo", "--port", "0"], io, { commands: [echo], version: "test" });
   await listening.promise;
+  return { running }; // wrapped: an async function's returned promise would be awaited
+}
+
+Deno.test("echo server under deno task: the same signal twice at once is one Ctrl-C", async () => {
+  const io = fakeIo({ env: (name) => name === "SOCKIT_DENO_TASK" ? "1" : undefined });
+  const { running } = await echoServer(io);
   io.signal("SIGINT");
   io.signal("SIGINT");
   assert.equal(await running, 0, io.stderrText());
@@ -79,18 +85,8 @@ Deno.test("echo server under deno task: the same signal twice at once is one Ctr
 
 Deno.test("echo server run directly: a second signal at once still exits at once (130)", async () => {
   const io = fakeIo();
-  const listening = Promise.withResolvers<void>();
-  const write = io.stdout.write;
-  io.stdout = {
-    isTerminal: false,
-    write(text: string) {
-      write(text);
-      if (text.startsWith("listening on")) listening.resolve();
-    },
-  };
+  const { running } = await echoServer(io);
   // A connection that never closes keeps the shutdown waiting for the second signal.
-  const running = runCli(["echo", "--port", "0"], io, { commands: [echo], version: "test" });
-  await listening.promise;
   const port = Number(/:(\d+)\n/.exec(io.stdoutText())![1]);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
