@@ -174,11 +174,11 @@ export function nameProblem(name: string): string | undefined {
 // ESC (U+001B) is among them, so no ANSI escape sequence survives. And the bidi controls
 // (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069), which reorder what follows on
 // the reader's screen: "file\u202Etxt.exe" shows as "fileexe.txt".
-// deno-lint-ignore no-control-regex
 const CONTROL =
+  // deno-lint-ignore no-control-regex
   /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-// deno-lint-ignore no-control-regex
 const HAS_CONTROL =
+  // deno-lint-ignore no-control-regex
   /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /**
