@@ -10,6 +10,7 @@
 import { lookup } from "node:dns/promises";
 import { isIPLiteral } from "./address.ts";
 import { ResolveError } from "./errors.ts";
+import { createStdioWriter, type StdioWriter } from "./stdio_writer.ts";
 
 /** A place lines of text go to. */
 export interface TextSink {
@@ -47,6 +48,12 @@ export interface Io {
   onSignal(listener: (signal: StopSignal) => void): () => void;
   /** `Deno.build.os`, so the OS-specific branches can be tested on any OS. */
   readonly os: typeof Deno.build.os;
+  /**
+   * Says this process serves others: when stdout's reader goes away it must keep
+   * serving (say so once on stderr and drop further stdout) rather than end as a client
+   * does. Absent in fakes, whose stdout never closes.
+   */
+  keepServingWithoutStdout?(): void;
 }
 
 /**
@@ -62,30 +69,44 @@ export function stopSignals(os: typeof Deno.build.os): StopSignal[] {
   return os === "windows" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
 }
 
-const encoder = new TextEncoder();
-
 /**
  * The exit code when stdout's reader went away (`sockit ... | head -3`): 128 + SIGPIPE,
  * what a shell reports for a writer that the signal ended.
  */
 export const EXIT_STDOUT_CLOSED = 141;
 
+/** This thread's one batching writer of stdout and stderr, made on first use. */
+let stdio: StdioWriter | undefined;
+
+/**
+ * Writes what this thread queued for stdout and stderr, now. Exits through `Deno.exit`
+ * and the end of the event loop flush by themselves; a worker calls this before its
+ * last message, since being terminated flushes nothing.
+ *
+ * @example
+ * ```ts
+ * flushStdio();
+ * self.postMessage({ type: "stopped", stats });
+ * ```
+ */
+export function flushStdio(): void {
+  stdio?.flush();
+}
+
+function stdioWriter(): StdioWriter {
+  if (stdio) return stdio;
+  const writer = stdio = createStdioWriter();
+  // Deno.exit (any caller: the CLI's exit code, a second signal, a closed stdout) and a
+  // natural end dispatch "unload"; an uncaught error does not, so flush on it too.
+  addEventListener("unload", writer.flush);
+  addEventListener("error", writer.flush);
+  addEventListener("unhandledrejection", writer.flush);
+  return writer;
+}
+
 function sinkOf(file: typeof Deno.stdout, onClosed: () => void): TextSink {
-  return {
-    write(text: string) {
-      const bytes = encoder.encode(text);
-      let off = 0;
-      try {
-        while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
-      } catch (err) {
-        // Deno ignores SIGPIPE, so a closed pipe is an error on every later write; it
-        // is the reader's choice, not a failure worth a stack trace.
-        if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
-        onClosed();
-      }
-    },
-    isTerminal: file.isTerminal(),
-  };
+  const stream = stdioWriter().stream(file, onClosed);
+  return { write: stream.write, isTerminal: file.isTerminal() };
 }
 
 /**
@@ -123,11 +144,14 @@ export async function systemResolve(host: string): Promise<string[]> {
  */
 export function systemIo(): Io {
   const os = Deno.build.os;
+  // Nobody reads the output any more: a client stops, quietly, as a Unix tool killed by
+  // SIGPIPE would (not one line more of work for nobody). A server's clients did not go
+  // away with its log reader: it keeps serving. A closed stderr loses only logs.
+  let stdoutClosed = (): void => Deno.exit(EXIT_STDOUT_CLOSED);
+  const stderr = sinkOf(Deno.stderr, () => {});
   return {
-    // Nobody reads the output any more: stop, quietly, as a Unix tool killed by SIGPIPE
-    // would (not one line more of work for nobody). A closed stderr loses only logs.
-    stdout: sinkOf(Deno.stdout, () => Deno.exit(EXIT_STDOUT_CLOSED)),
-    stderr: sinkOf(Deno.stderr, () => {}),
+    stdout: sinkOf(Deno.stdout, () => stdoutClosed()),
+    stderr,
     stdin: {
       readable: Deno.stdin.readable,
       isTerminal: Deno.stdin.isTerminal(),
@@ -153,5 +177,11 @@ export function systemIo(): Io {
       };
     },
     os,
+    keepServingWithoutStdout() {
+      stdoutClosed = () =>
+        stderr.write(
+          "sockit: stdout closed (its reader went away); still serving, no more output there\n",
+        );
+    },
   };
 }

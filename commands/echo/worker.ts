@@ -8,7 +8,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { systemIo } from "../../lib/io.ts";
+import { flushStdio, systemIo } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
 import { listen } from "../../lib/server/mod.ts";
 import { echoConnection } from "./server.ts";
@@ -19,7 +19,9 @@ const post = (message: FromWorker) => self.postMessage(message);
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   if (message.type !== "start") return;
-  const out = createOutput(systemIo(), { json: message.json, noColor: message.noColor });
+  const io = systemIo();
+  io.keepServingWithoutStdout?.();
+  const out = createOutput(io, { json: message.json, noColor: message.noColor });
   try {
     const server = listen({
       name: "echo",
@@ -35,7 +37,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       tcp: echoConnection,
     }, { out, trace: message.trace, idPrefix: `w${message.index}.` });
     self.onmessage = async (next: MessageEvent<ToWorker>) => {
-      if (next.data.type === "stop") post({ type: "stopped", stats: await server.shutdown() });
+      if (next.data.type !== "stop") return;
+      const stats = await server.shutdown();
+      flushStdio(); // the main thread terminates this worker on the reply: no later flush
+      post({ type: "stopped", stats });
     };
     post({ type: "ready" });
   } catch (err) {

@@ -64,6 +64,7 @@ export interface ServeOptions extends ListenOptions {
  */
 export async function serve(spec: ServerSpec, options: ServeOptions): Promise<number> {
   const { io, out } = options;
+  io.keepServingWithoutStdout?.(); // `sockit echo --json | head -1` must not stop echoing
   const began = performance.now();
   const server = listen(spec, options);
   // Subscribe before the listening line: a script may signal as soon as it reads it.
