@@ -1,6 +1,7 @@
 /**
  * The process's stdout and stderr writes, batched: text written in one event-loop turn
- * leaves in one `write` syscall per stream instead of one per line. A server logs two
+ * (or, under load, in one {@linkcode DEFAULT_FLUSH_INTERVAL_MS}) leaves in one `write`
+ * syscall per stream instead of one per line. A server logs two
  * lines per connection; unbatched, those writes (and their encoding) cost more than
  * serving a daytime connection does.
  *
@@ -41,13 +42,24 @@ export interface StdioWriter {
 /** Options of {@linkcode createStdioWriter}. */
 export interface StdioWriterOptions {
   /**
-   * Arranges for `flush` to run soon; called once per batch. Default: a zero-delay
-   * timer, so the batch is written after the rest of this event-loop turn.
+   * Arranges for `flush` to run in `ms` milliseconds (0: after the rest of this
+   * event-loop turn); called once per batch. Default: a timer.
    */
-  schedule?: (flush: () => void) => void;
+  schedule?: (flush: () => void, ms: number) => void;
+  /**
+   * Least milliseconds from one scheduled flush to the next (default 10): text after a
+   * quiet spell goes out at the end of the turn, text under load at most this late, so
+   * a busy server makes a hundred writes a second, not one per turn.
+   */
+  interval?: number;
+  /** Milliseconds on a monotonic clock (default `performance.now`). */
+  now?: () => number;
   /** Queued characters beyond which a write flushes at once (bounds memory). */
   limit?: number;
 }
+
+/** See {@linkcode StdioWriterOptions.interval}. */
+export const DEFAULT_FLUSH_INTERVAL_MS = 10;
 
 /** The largest write a pipe delivers in one piece (POSIX PIPE_BUF on Linux). */
 export const ATOMIC_WRITE_BYTES = 4096;
@@ -78,8 +90,11 @@ interface Run {
  * ```
  */
 export function createStdioWriter(options: StdioWriterOptions = {}): StdioWriter {
-  const schedule = options.schedule ?? ((flush) => setTimeout(flush, 0));
+  const schedule = options.schedule ?? ((flush, ms) => setTimeout(flush, ms));
   const limit = options.limit ?? 64 * 1024;
+  const interval = options.interval ?? DEFAULT_FLUSH_INTERVAL_MS;
+  const now = options.now ?? (() => performance.now());
+  let lastFlush = -Infinity;
   let queue: Run[] = [];
   let queued = 0;
   let scheduled = false;
@@ -89,6 +104,7 @@ export function createStdioWriter(options: StdioWriterOptions = {}): StdioWriter
     scheduled = false;
     if (flushing) return; // an onClosed that exits flushes from its unload handler
     flushing = true;
+    lastFlush = now();
     const runs = queue;
     queue = [];
     queued = 0;
@@ -122,7 +138,7 @@ export function createStdioWriter(options: StdioWriterOptions = {}): StdioWriter
           if (queued > limit) flush();
           else if (!scheduled) {
             scheduled = true;
-            schedule(flush);
+            schedule(flush, Math.max(0, Math.ceil(lastFlush + interval - now())));
           }
         },
       };

@@ -1,7 +1,12 @@
 /** Unit tests of the batching stdout/stderr writer, against fake files and a manual turn. */
 
 import assert from "node:assert/strict";
-import { ATOMIC_WRITE_BYTES, createStdioWriter, type SyncFile } from "../lib/stdio_writer.ts";
+import {
+  ATOMIC_WRITE_BYTES,
+  createStdioWriter,
+  DEFAULT_FLUSH_INTERVAL_MS,
+  type SyncFile,
+} from "../lib/stdio_writer.ts";
 
 const decoder = new TextDecoder();
 
@@ -55,6 +60,29 @@ Deno.test("stdio writer: lines written in one turn leave in one write, at the tu
   );
   stream.write("next\n");
   assert.equal(scheduled(), 2, "a new batch schedules a new flush");
+});
+
+Deno.test("stdio writer: after a quiet spell at the turn's end, under load at most 10 ms late", () => {
+  let clock = 1000;
+  const delays: number[] = [];
+  let pending: (() => void) | undefined;
+  const writer = createStdioWriter({
+    now: () => clock,
+    schedule: (flush, ms) => {
+      delays.push(ms);
+      pending = flush;
+    },
+  });
+  const err = writer.stream(fakeFile("err", []).file, () => {});
+  err.write("first\n");
+  pending!();
+  clock += 3;
+  err.write("soon after\n");
+  pending!();
+  clock += 500;
+  err.write("after a pause\n");
+  assert.deepStrictEqual(delays, [0, DEFAULT_FLUSH_INTERVAL_MS - 3, 0]);
+  assert.equal(DEFAULT_FLUSH_INTERVAL_MS, 10);
 });
 
 Deno.test("stdio writer: order across stdout and stderr is kept, as a terminal shows it", () => {
