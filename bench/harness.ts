@@ -9,7 +9,7 @@
  * @module
  */
 
-import { sockitCommand } from "../tests/helpers.ts";
+import { ROOT, sockitCommand } from "../tests/helpers.ts";
 
 /** A server process under test. */
 export interface BenchServer {
@@ -257,4 +257,48 @@ export function printTable(head: string[], rows: string[][], textColumns = 1): v
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
+}
+
+/** `../shared/bench/run-one.sh`, the shared load generator's driver, beside the repository. */
+export const RUN_ONE: string = `${ROOT}../shared/bench/run-one.sh`;
+
+/**
+ * Measures `serverCommand` (with `{PORT}` where its port goes) with the shared load
+ * generator through `run-one.sh`, which pins the generator and the server to a CPU each,
+ * sends the server's output to a file, warms up and runs the load `reps` times; returns
+ * the median of the load's main figure, or undefined when no run was verified.
+ *
+ * @example
+ * ```ts
+ * await runOne("xinetd-wrapper daytime {PORT}", ["connect-rate", "--total", "5000", "--conc", "50"]);
+ * ```
+ */
+export async function runOne(
+  serverCommand: string,
+  load: string[],
+  options: { reps?: number; timeoutMs?: number } = {},
+): Promise<number | undefined> {
+  const { stdout } = await new Deno.Command("bash", {
+    args: [RUN_ONE, serverCommand, ...load],
+    cwd: ROOT,
+    env: { REPS: String(options.reps ?? 3) },
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.timeout(options.timeoutMs ?? 300_000),
+  }).output();
+  const last = new TextDecoder().decode(stdout).trim().split("\n").at(-1) ?? "";
+  const median = /^# \w+: median ([\d.]+)/.exec(last)?.[1];
+  return median === undefined ? undefined : Number(median);
+}
+
+/**
+ * A command line for `bash -c`, each word single-quoted.
+ *
+ * @example
+ * ```ts
+ * shellLine("deno", ["run", "main.ts"]); // "'deno' 'run' 'main.ts'"
+ * ```
+ */
+export function shellLine(cmd: string, args: string[]): string {
+  return [cmd, ...args].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
 }

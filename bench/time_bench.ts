@@ -12,7 +12,13 @@
  *    shared server runtime costs per connection. Each figure is the best of 3 short runs
  *    in rotating order: on a 2-core machine the generator competes with the server for
  *    CPU, and other work only ever slows a run down.
- * 2. The whole-process time of one `sockit time-fetch --protocol ntp` against a local
+ * 2. What connection logs cost, with the shared load generator (`../shared/bench`,
+ *    `connect-rate --total 5000 --conc 50`, server output to a file as run-one.sh does):
+ *    `sockit daytime` with its default logging against `--quiet` and xinetd's built-in
+ *    (which logs nothing); and echo with 5,000 short connections (connect, one round
+ *    trip, close; a Deno generator pinned like the shared one, which has no such load)
+ *    logging against `--quiet`. Goals: default ≥ 0.9× quiet and ≥ 1.0× xinetd.
+ * 3. The whole-process time of one `sockit time-fetch --protocol ntp` against a local
  *    chronyd, next to `sntp` and `ntpdate -q` against the same server. Those two cannot
  *    be pointed at another port, so chronyd listens on 127.0.0.1:123 when that port is
  *    free (the peers are skipped, with the reason, when it is not).
@@ -29,7 +35,10 @@ import {
   median,
   printTable,
   ratio,
+  RUN_ONE,
   runGenerator,
+  runOne,
+  shellLine,
   startServer,
   startSockitServer,
 } from "./harness.ts";
@@ -218,6 +227,172 @@ async function daytimeRates(): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- what logs cost
+
+/** Rounds of each log-cost comparison, the servers in a rotated order each round. */
+const LOG_ROUNDS = 3;
+const CHURN_TOTAL = 5000;
+const CHURN_CONCURRENCY = 50;
+
+/** `sockit ARGS` as a run-one.sh server command line, `{PORT}` for the port. */
+function sockitLine(args: string[]): string {
+  const { cmd, args: full } = sockitCommand(args);
+  return shellLine(cmd, full);
+}
+
+/** Per server name, the median of its figures over rotated rounds of `measure`. */
+async function rotated(
+  names: string[],
+  measure: (name: string) => Promise<number | undefined>,
+): Promise<Map<string, number | undefined>> {
+  const figures = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let round = 0; round < LOG_ROUNDS; round++) {
+    for (
+      const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]
+    ) {
+      const figure = await measure(name);
+      if (figure !== undefined) figures.get(name)!.push(figure);
+    }
+  }
+  return new Map(
+    [...figures].map(([name, values]) => [name, values.length ? median(values) : undefined]),
+  );
+}
+
+/**
+ * Echo churn: `total` connections, `concurrency` at a time, each connect → write 16
+ * bytes → read them back (verified) → close; after an untimed tenth as warm-up.
+ */
+async function echoChurn(
+  port: number,
+  total: number,
+  concurrency: number,
+): Promise<{ rate: number; failed: number }> {
+  const message = new TextEncoder().encode("sockit churn 16\n");
+  let failed = 0;
+  const run = async (count: number) => {
+    let next = 0;
+    const worker = async () => {
+      const buf = new Uint8Array(message.length);
+      while (next++ < count) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          await conn.write(message);
+          let got = 0;
+          while (got < message.length) {
+            const n = await conn.read(buf.subarray(got));
+            if (n === null) break;
+            got += n;
+          }
+          if (got !== message.length || buf.some((b, i) => b !== message[i])) failed++;
+        } catch {
+          failed++;
+        } finally {
+          conn.close();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  };
+  await run(Math.ceil(total / 10));
+  const began = performance.now();
+  await run(total);
+  return { rate: total / ((performance.now() - began) / 1000), failed };
+}
+
+/** One echo churn measurement of a fresh `sockit echo ARGS`, server and load pinned apart. */
+async function echoChurnRate(args: string[]): Promise<number | undefined> {
+  const pin = hasTool("taskset") && navigator.hardwareConcurrency >= 2;
+  const log = await Deno.makeTempFile({ prefix: "sockit-bench-echo-", suffix: ".log" });
+  const line = `${sockitLine(["echo", "--port", "0", ...args])} 2>${shellLine(log, [])}`;
+  const server = await startServer("echo", pin ? "taskset" : "bash", [
+    ...(pin ? ["-c", "1", "bash"] : []),
+    "-c",
+    `exec ${line}`,
+  ]);
+  try {
+    const generator = [
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      import.meta.filename!,
+      "--churn",
+      String(server.port),
+      String(CHURN_TOTAL),
+      String(CHURN_CONCURRENCY),
+    ];
+    const [cmd, ...args] = pin ? ["taskset", "-c", "0", ...generator] : generator;
+    const { code, stdout } = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(120_000),
+    }).output();
+    if (code !== 0) return undefined;
+    const { rate, failed } = JSON.parse(new TextDecoder().decode(stdout));
+    return failed === 0 ? rate : undefined;
+  } finally {
+    await server.stop();
+    await Deno.remove(log).catch(() => {});
+  }
+}
+
+async function logCost(): Promise<void> {
+  try {
+    Deno.statSync(RUN_ONE);
+  } catch {
+    console.log(`\nskip: no shared load generator at ${RUN_ONE}; no log-cost figures`);
+    return;
+  }
+  const connectRate = ["connect-rate", "--total", "5000", "--conc", "50"];
+  const daytime: Record<string, string> = {
+    "sockit daytime (logs to a file)": sockitLine(["daytime", "--port", "{PORT}"]),
+    "sockit daytime --quiet": sockitLine(["daytime", "--quiet", "--port", "{PORT}"]),
+  };
+  if (hasTool("xinetd")) {
+    daytime["xinetd built-in (logs nothing)"] = `${
+      shellLine(RUN_ONE.replace(/run-one\.sh$/, "serve-xinetd.sh"), ["daytime"])
+    } {PORT}`;
+  } else {
+    console.log("skip: xinetd not installed (.ci/run installs it); no inetd baseline");
+  }
+  console.log(
+    `\nwhat connection logs cost: daytime with the shared load generator (${
+      connectRate.join(" ")
+    },` +
+      ` run-one.sh, median of 3 runs), echo with ${CHURN_TOTAL} short connections ` +
+      `(${CHURN_CONCURRENCY} at a time); median of ${LOG_ROUNDS} rotated rounds`,
+  );
+  const day = await rotated(Object.keys(daytime), (name) => runOne(daytime[name], connectRate));
+  const echo = await rotated(
+    ["sockit echo (logs to a file)", "sockit echo --quiet"],
+    (name) => echoChurnRate(name.endsWith("--quiet") ? ["--quiet"] : []),
+  );
+  const show = (n: number | undefined) => n === undefined ? "failed" : formatCount(Math.round(n));
+  const vs = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? "-" : ratio(a, b);
+  const [dayLogged, dayQuiet, inetd] = Object.keys(daytime).map((name) => day.get(name));
+  const [echoLogged, echoQuiet] = [...echo.values()];
+  printTable(["server", "conn/s", "vs --quiet", "vs xinetd"], [
+    ...Object.keys(daytime).map((name) => [
+      name,
+      show(day.get(name)),
+      vs(day.get(name), dayQuiet),
+      vs(day.get(name), inetd),
+    ]),
+    ...[...echo].map(([name, rate]) => [name, show(rate), vs(rate, echoQuiet), ""]),
+  ]);
+  const goal = (what: string, a: number | undefined, b: number | undefined, min: number) =>
+    console.log(
+      `goal: ${what} ≥ ${min.toFixed(1)}× — ${
+        a === undefined || b === undefined ? "not measured" : a / b >= min ? "met" : "NOT met"
+      }`,
+    );
+  goal("daytime default logging vs --quiet", dayLogged, dayQuiet, 0.9);
+  if (inetd !== undefined) goal("daytime default logging vs xinetd", dayLogged, inetd, 1.0);
+  goal("echo churn default logging vs --quiet", echoLogged, echoQuiet, 0.9);
+}
+
 async function ntpProcessTimes(): Promise<void> {
   if (!hasTool("chronyd")) {
     console.log("skip: chronyd not installed; no NTP process timing");
@@ -259,10 +434,14 @@ async function ntpProcessTimes(): Promise<void> {
 if (import.meta.main) {
   if (Deno.args[0] === "--bare") {
     await bareServer();
+  } else if (Deno.args[0] === "--churn") {
+    const [port, total, concurrency] = Deno.args.slice(1).map(Number);
+    console.log(JSON.stringify(await echoChurn(port, total, concurrency)));
   } else if (Deno.args[0] === "--load") {
     console.log(JSON.stringify(await connections(Number(Deno.args[1]), Number(Deno.args[2]))));
   } else {
     await daytimeRates();
+    await logCost();
     await ntpProcessTimes();
   }
 }
