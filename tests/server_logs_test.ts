@@ -143,6 +143,18 @@ Deno.test("server logs: a server keeps serving when its stdout reader goes away"
   assert.ok(!rest.some((line) => line.includes("stdout closed")), "said once");
 });
 
+Deno.test("server logs: a closed stderr loses only the logs: the server serves and sums up", async () => {
+  await using server = await startSockit(["daytime", "--port", "0"]);
+  await server.stderr.cancel();
+  await churn(server.port, 50, 10, async (conn) => {
+    assert.ok((await readAll(conn)).length > 0);
+  });
+  assert.equal((await server.stop("SIGTERM")).code, 0);
+  const out = await server.stdout.rest();
+  assert.equal(out.length, 1, JSON.stringify(out));
+  assert.match(out[0], /^daytime: stopped after \S+; 50 connections, /);
+});
+
 Deno.test("server logs: lines queued right before Deno.exit or a crash are written", async () => {
   const script = (end: string) =>
     `import { systemIo } from "${ROOT}lib/io.ts";
