@@ -104,6 +104,11 @@ function stdioWriter(): StdioWriter {
   return writer;
 }
 
+function setRaw(raw: boolean): void {
+  flushStdio();
+  Deno.stdin.setRaw(raw);
+}
+
 function sinkOf(file: typeof Deno.stdout, onClosed: () => void): TextSink {
   const stream = stdioWriter().stream(file, onClosed);
   return { write: stream.write, isTerminal: file.isTerminal() };
@@ -155,7 +160,8 @@ export function systemIo(): Io {
     stdin: {
       readable: Deno.stdin.readable,
       isTerminal: Deno.stdin.isTerminal(),
-      ...(Deno.stdin.isTerminal() ? { setRaw: (raw: boolean) => Deno.stdin.setRaw(raw) } : {}),
+      // What was written before a mode switch is shown under the mode it was written for.
+      ...(Deno.stdin.isTerminal() ? { setRaw: (raw: boolean) => setRaw(raw) } : {}),
     },
     env: (name) => {
       try {
