@@ -230,7 +230,7 @@ async function daytimeRates(): Promise<void> {
 // ---------------------------------------------------------------- what logs cost
 
 /** Rounds of each log-cost comparison, the servers in a rotated order each round. */
-const LOG_ROUNDS = 3;
+const LOG_ROUNDS = 5;
 const CHURN_TOTAL = 5000;
 const CHURN_CONCURRENCY = 50;
 
@@ -240,23 +240,35 @@ function sockitLine(args: string[]): string {
   return shellLine(cmd, full);
 }
 
-/** Per server name, the median of its figures over rotated rounds of `measure`. */
+/** Each round's figure per server, the servers measured in a rotated order each round. */
 async function rotated(
   names: string[],
   measure: (name: string) => Promise<number | undefined>,
-): Promise<Map<string, number | undefined>> {
-  const figures = new Map<string, number[]>(names.map((n) => [n, []]));
+): Promise<Map<string, number | undefined>[]> {
+  const rounds: Map<string, number | undefined>[] = [];
   for (let round = 0; round < LOG_ROUNDS; round++) {
-    for (
-      const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]
-    ) {
-      const figure = await measure(name);
-      if (figure !== undefined) figures.get(name)!.push(figure);
+    const shift = round % names.length;
+    const figures = new Map<string, number | undefined>();
+    for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+      figures.set(name, await measure(name));
     }
+    rounds.push(figures);
   }
-  return new Map(
-    [...figures].map(([name, values]) => [name, values.length ? median(values) : undefined]),
-  );
+  return rounds;
+}
+
+/** The median over rounds of `name`'s figure, or of its ratio to `base`'s in that round. */
+function overRounds(
+  rounds: Map<string, number | undefined>[],
+  name: string,
+  base?: string,
+): number | undefined {
+  const values = rounds.flatMap((r) => {
+    const a = r.get(name);
+    const b = base === undefined ? 1 : r.get(base);
+    return a === undefined || b === undefined ? [] : [a / b];
+  });
+  return values.length ? median(values) : undefined;
 }
 
 /**
@@ -369,28 +381,35 @@ async function logCost(): Promise<void> {
     (name) => echoChurnRate(name.endsWith("--quiet") ? ["--quiet"] : []),
   );
   const show = (n: number | undefined) => n === undefined ? "failed" : formatCount(Math.round(n));
-  const vs = (a: number | undefined, b: number | undefined) =>
-    a === undefined || b === undefined ? "-" : ratio(a, b);
-  const [dayLogged, dayQuiet, inetd] = Object.keys(daytime).map((name) => day.get(name));
-  const [echoLogged, echoQuiet] = [...echo.values()];
+  const times = (n: number | undefined) => n === undefined ? "-" : `${n.toFixed(2)}×`;
+  const [logged, quiet, inetd] = Object.keys(daytime);
+  const [echoLogged, echoQuiet] = ["sockit echo (logs to a file)", "sockit echo --quiet"];
   printTable(["server", "conn/s", "vs --quiet", "vs xinetd"], [
     ...Object.keys(daytime).map((name) => [
       name,
-      show(day.get(name)),
-      vs(day.get(name), dayQuiet),
-      vs(day.get(name), inetd),
+      show(overRounds(day, name)),
+      times(overRounds(day, name, quiet)),
+      inetd === undefined ? "" : times(overRounds(day, name, inetd)),
     ]),
-    ...[...echo].map(([name, rate]) => [name, show(rate), vs(rate, echoQuiet), ""]),
+    ...[echoLogged, echoQuiet].map((name) => [
+      name,
+      show(overRounds(echo, name)),
+      times(overRounds(echo, name, echoQuiet)),
+      "",
+    ]),
   ]);
-  const goal = (what: string, a: number | undefined, b: number | undefined, min: number) =>
+  console.log("(ratios: the median of each round's ratio, servers measured side by side)");
+  const goal = (what: string, figure: number | undefined, min: number) =>
     console.log(
       `goal: ${what} ≥ ${min.toFixed(1)}× — ${
-        a === undefined || b === undefined ? "not measured" : a / b >= min ? "met" : "NOT met"
-      }`,
+        figure === undefined ? "not measured" : figure >= min ? "met" : "NOT met"
+      } (${times(figure)})`,
     );
-  goal("daytime default logging vs --quiet", dayLogged, dayQuiet, 0.9);
-  if (inetd !== undefined) goal("daytime default logging vs xinetd", dayLogged, inetd, 1.0);
-  goal("echo churn default logging vs --quiet", echoLogged, echoQuiet, 0.9);
+  goal("daytime default logging vs --quiet", overRounds(day, logged, quiet), 0.9);
+  if (inetd !== undefined) {
+    goal("daytime default logging vs xinetd", overRounds(day, logged, inetd), 1.0);
+  }
+  goal("echo churn default logging vs --quiet", overRounds(echo, echoLogged, echoQuiet), 0.9);
 }
 
 async function ntpProcessTimes(): Promise<void> {
