@@ -121,6 +121,9 @@ export function createStdioWriter(options: StdioWriterOptions = {}): StdioWriter
       flushing = false;
     }
     for (const stream of closedNow) stream.onClosed();
+    // What onClosed said (a server's note on stderr) goes out now: this flush may be the
+    // last one, at exit. Each stream closes once, so this ends.
+    if (closedNow.length > 0 && queue.length > 0) flush();
   };
 
   return {

@@ -171,3 +171,15 @@ Deno.test("stdio writer: a broken pipe is reported once, after the rest of the b
   assert.equal(closed, 1, "reported once");
   assert.deepStrictEqual(log, ["err:after\n", "err:still here\n"]);
 });
+
+Deno.test("stdio writer: what onClosed writes goes out in the same flush (it may be the last)", () => {
+  const log: string[] = [];
+  const out = fakeFile("out", log, { broken: () => true });
+  const err = fakeFile("err", log);
+  const { writer } = manualWriter();
+  const stderr = writer.stream(err.file, () => {});
+  const stdout = writer.stream(out.file, () => stderr.write("stdout closed\n"));
+  stdout.write("summary\n");
+  writer.flush(); // as the unload handler does at exit
+  assert.deepStrictEqual(log, ["err:stdout closed\n"]);
+});
