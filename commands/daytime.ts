@@ -13,6 +13,7 @@ import { UsageError } from "../lib/errors.ts";
 import { defineFlags } from "../lib/flags.ts";
 import { createOutput } from "../lib/output.ts";
 import {
+  accessRules,
   type Connection,
   type DatagramHandler,
   serve,
@@ -152,6 +153,7 @@ UTC, big-endian, modulo 2^32 so it stays right after the 2036 wrap; default port
       idleTimeout: options.idleTimeout,
       quiet: options.quiet,
       tls,
+      access: accessRules(options),
       tcp,
       udp,
     }, { io, out, trace: options.trace });

@@ -80,6 +80,8 @@ Deno.test("mergeStats: adds every number and every drop reason, keeps the larger
     acceptErrors: 1,
     handlerErrors: 2,
     tlsFailed: 1,
+    denied: 4,
+    overPerIp: 2,
   };
   const merged = mergeStats(a, b);
   assert.equal(merged, a);
@@ -94,6 +96,8 @@ Deno.test("mergeStats: adds every number and every drop reason, keeps the larger
     acceptErrors: 1,
     handlerErrors: 2,
     tlsFailed: 1,
+    denied: 4,
+    overPerIp: 2,
   });
   assert.deepStrictEqual(b.dropped, { "low-port": 2, broadcast: 1 }, "the source is unchanged");
   assert.deepStrictEqual(mergeStats(emptyStats(), emptyStats()), emptyStats());

@@ -14,6 +14,7 @@ import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
 import { within } from "../../lib/pause.ts";
 import {
+  accessRules,
   type Connection,
   DEFAULT_GRACE_MS,
   serve,
@@ -231,6 +232,7 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
       idleTimeout: options.idleTimeout,
       quiet: options.quiet,
       tls,
+      access: accessRules(options),
       tcp(c) {
         const session = new Session(c, room, settings);
         return {

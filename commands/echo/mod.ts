@@ -12,6 +12,7 @@ import { ExitCode, SockitError, UsageError } from "../../lib/errors.ts";
 import { defineFlags, flagName } from "../../lib/flags.ts";
 import { createOutput, type Output } from "../../lib/output.ts";
 import {
+  accessRules,
   emptyStats,
   mergeStats,
   serve,
@@ -19,6 +20,7 @@ import {
   serverFlags,
   type ServerStats,
   serverTls,
+  SHARED_PER_IP_BUCKETS,
 } from "../../lib/server/mod.ts";
 import { tlsClientFlags, tlsClientOptions } from "../../lib/tls.ts";
 import { createTracer } from "../../lib/trace.ts";
@@ -198,11 +200,16 @@ async function runServer(
   out: Output,
 ): Promise<number> {
   const tls = await serverTls(options);
+  const access = accessRules(options);
   const plan = workerPlan(io.os, options.workers);
   if (plan.note) out.note(plan.note);
   const threads = plan.threads;
   // One count of open connections for every thread, so --max-conns caps the total.
   const openAcrossThreads = threads > 1 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+  // And one count per address, so --max-conns-per-ip caps an address's total.
+  const perIpAcrossThreads = threads > 1 && access?.maxPerIp
+    ? new Int32Array(new SharedArrayBuffer(4 * SHARED_PER_IP_BUCKETS))
+    : undefined;
   return await serve({
     name: "echo",
     host: options.host,
@@ -214,6 +221,8 @@ async function runServer(
     quiet: options.quiet,
     reusePort: threads > 1,
     tls,
+    access,
+    perIpAcrossThreads,
     tcp: echoConnection,
     udp: echoDatagram,
   }, {
@@ -232,6 +241,8 @@ async function runServer(
           trace: options.trace,
           noColor: options.noColor,
           tls,
+          access,
+          perIpAcrossThreads,
         })
       : undefined,
   });

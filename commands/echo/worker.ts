@@ -34,6 +34,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       idleTimeout: message.idleTimeout,
       quiet: message.quiet,
       tls: message.tls,
+      access: message.access,
+      perIpAcrossThreads: message.perIpAcrossThreads,
       tcp: echoConnection,
     }, { out, trace: message.trace, idPrefix: `w${message.index}.` });
     self.onmessage = async (next: MessageEvent<ToWorker>) => {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ServerStats, ServerTls } from "../../lib/server/mod.ts";
+import type { AccessRules, ServerStats, ServerTls } from "../../lib/server/mod.ts";
 
 /** What a worker needs to open its own listener on the shared port. */
 export interface WorkerStart {
@@ -22,6 +22,9 @@ export interface WorkerStart {
   noColor: boolean;
   /** The certificate and key, when the port speaks TLS. */
   tls?: ServerTls;
+  access?: AccessRules;
+  /** The per-address counts all threads share, with --max-conns-per-ip. */
+  perIpAcrossThreads?: Int32Array;
 }
 
 /** Main thread to worker. */

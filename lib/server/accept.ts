@@ -10,6 +10,8 @@ import { formatElapsed } from "../duration.ts";
 import { isDisconnect } from "../errors.ts";
 import { openConnection, type RuntimeConnection } from "./connection.ts";
 import { type Runtime, track, type Tracked } from "./runtime.ts";
+import { refusal } from "./access.ts";
+import { logDenied } from "./access_log.ts";
 import { serverHandshake } from "./tls.ts";
 
 /**
@@ -36,10 +38,45 @@ export async function acceptLoop(rt: Runtime, listener: Deno.Listener): Promise<
       }
       continue;
     }
+    const host = (conn.remoteAddr as Deno.NetAddr).hostname;
+    if (turnedAway(rt, conn, host)) continue;
     const open = admit(rt);
-    if (open === undefined) track(rt, reject(rt, conn));
-    else track(rt, serveConnection(rt, conn, open));
+    const task = open === undefined ? reject(rt, conn) : serveConnection(rt, conn, open);
+    track(rt, rt.spec.access?.maxPerIp ? task.finally(() => rt.perIp.remove(host)) : task);
   }
+}
+
+/**
+ * Closes at once, without a byte, a connection `--allow`/`--deny` refuse or one over
+ * `--max-conns-per-ip` (logged, counted); true when it did. Otherwise the connection
+ * is counted for its address.
+ */
+function turnedAway(rt: Runtime, conn: Deno.Conn, host: string): boolean {
+  const peer = formatNetAddr(conn.remoteAddr as Deno.NetAddr);
+  const rule = rt.spec.access && refusal(rt.spec.access, host);
+  if (rule) {
+    closeQuietly(conn);
+    logDenied(rt, kind(rt), peer, rule);
+    return true;
+  }
+  if (rt.perIp.add(host)) return false;
+  closeQuietly(conn);
+  rt.stats.overPerIp++;
+  if (!rt.spec.quiet) {
+    const open = rt.perIp.open(host);
+    rt.out.log(
+      "reject",
+      { transport: kind(rt), peer, open, limit: "max-conns-per-ip" },
+      `reject ${peer}: ${open} connections open from ${host} (--max-conns-per-ip)`,
+    );
+  }
+  return true;
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* reset already */ }
 }
 
 /**

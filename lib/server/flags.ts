@@ -52,5 +52,23 @@ export function serverFlags(defaultPort: number) {
       valueName: "FILE",
       help: "the PEM private key of --tls-cert",
     },
+    allow: {
+      type: "strings",
+      valueName: "CIDR",
+      help: "serve only these addresses (repeatable, or a comma list; 10.0.0.0/8, ::1, " +
+        "2001:db8::/32; a bare address is one host); TCP and UDP",
+    },
+    deny: {
+      type: "strings",
+      valueName: "CIDR",
+      help: "never serve these addresses (as --allow; --deny wins over --allow)",
+    },
+    maxConnsPerIp: {
+      type: "integer",
+      default: 0,
+      min: 0,
+      help: "most TCP connections open at once from one address; further ones are closed " +
+        "at once (0: no limit)",
+    },
   });
 }

@@ -14,11 +14,13 @@
  * - `accept.ts`: the TCP accept loop and one connection's life
  * - `udp.ts`, `udp_guard.ts`: the datagram loop and its source guard
  * - `tls.ts`: `--tls-cert`/`--tls-key`, the TLS listener, each client's handshake
+ * - `access.ts`: `--allow`, `--deny`, `--max-conns-per-ip` (CIDR parsing: `lib/cidr.ts`)
  * - `stats.ts`: the numbers and the summary line; `flags.ts`: the shared flags
  *
  * @module
  */
 
+export { type AccessRules, accessRules, refusal, SHARED_PER_IP_BUCKETS } from "./access.ts";
 export { type Connection, LINGER_MS } from "./connection.ts";
 export { serverFlags } from "./flags.ts";
 export { listen, type Server } from "./listen.ts";

@@ -7,6 +7,7 @@
 
 import type { Output } from "../output.ts";
 import { createTracer, type Tracer } from "../trace.ts";
+import { type PerIpCount, perIpCount, sharedPerIpCount } from "./access.ts";
 import type { RuntimeConnection } from "./connection.ts";
 import type { ConnectionHooks, ServerSpec } from "./spec.ts";
 import { emptyStats, type ServerStats } from "./stats.ts";
@@ -40,6 +41,8 @@ export interface Runtime {
   nextId: number;
   /** Connection tasks still running: shutdown waits for them. */
   readonly tasks: Set<Promise<void>>;
+  /** Connections open per address, for `--max-conns-per-ip`. */
+  readonly perIp: PerIpCount;
 }
 
 /**
@@ -62,6 +65,9 @@ export function createRuntime(spec: ServerSpec, options: ListenOptions): Runtime
     idPrefix: options.idPrefix ?? "",
     nextId: 1,
     tasks: new Set(),
+    perIp: spec.perIpAcrossThreads
+      ? sharedPerIpCount(spec.access?.maxPerIp ?? 0, spec.perIpAcrossThreads)
+      : perIpCount(spec.access?.maxPerIp ?? 0),
   };
 }
 

@@ -6,6 +6,7 @@
 
 import type { Fields } from "../output.ts";
 import type { Connection } from "./connection.ts";
+import type { AccessRules } from "./access.ts";
 import type { ServerTls } from "./tls.ts";
 
 /** Which listeners a server opens. */
@@ -68,6 +69,13 @@ export interface ServerSpec {
   reusePort?: boolean;
   /** Speak TLS on the TCP listener with this certificate and key (`--tls-cert`). */
   tls?: ServerTls;
+  /** `--allow`, `--deny`, `--max-conns-per-ip`; everyone, without limit, when absent. */
+  access?: AccessRules;
+  /**
+   * The per-address counts all `--workers` threads share (`SHARED_PER_IP_BUCKETS`
+   * slots), so `--max-conns-per-ip` caps an address over every thread.
+   */
+  perIpAcrossThreads?: Int32Array;
   tcp?: TcpHandler;
   /** Answers one UDP datagram that passed the source guard. */
   udp?: DatagramHandler;

@@ -27,6 +27,10 @@ export interface ServerStats {
   handlerErrors: number;
   /** TLS clients closed because their handshake failed (plain TCP, garbage, silence). */
   tlsFailed: number;
+  /** Connections closed and datagrams dropped by `--allow`/`--deny`. */
+  denied: number;
+  /** Connections closed over `--max-conns-per-ip`. */
+  overPerIp: number;
 }
 
 /**
@@ -50,6 +54,8 @@ export function emptyStats(): ServerStats {
     acceptErrors: 0,
     handlerErrors: 0,
     tlsFailed: 0,
+    denied: 0,
+    overPerIp: 0,
   };
 }
 
@@ -72,6 +78,8 @@ export function mergeStats(into: ServerStats, more: ServerStats): ServerStats {
   into.acceptErrors += more.acceptErrors;
   into.handlerErrors += more.handlerErrors;
   into.tlsFailed += more.tlsFailed;
+  into.denied += more.denied;
+  into.overPerIp += more.overPerIp;
   for (const [reason, n] of Object.entries(more.dropped)) {
     into.dropped[reason] = (into.dropped[reason] ?? 0) + n;
   }
@@ -97,6 +105,8 @@ export function summaryLine(
   const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
   const parts = [count(stats.connections, "connection"), `${stats.maxOpen} at most at once`];
   if (stats.rejected) parts.push(`${stats.rejected} rejected over --max-conns`);
+  if (stats.overPerIp) parts.push(`${stats.overPerIp} rejected over --max-conns-per-ip`);
+  if (stats.denied) parts.push(`${stats.denied} denied by --allow/--deny`);
   if (stats.tlsFailed) parts.push(`${stats.tlsFailed} failed the TLS handshake`);
   // "5 bytes in", but "64KiB in" (not "64KiB bytes in").
   const bytes = (n: number) => /\d$/.test(formatBytes(n)) ? count(n, "byte") : formatBytes(n);

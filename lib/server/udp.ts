@@ -6,6 +6,8 @@
  */
 
 import { formatNetAddr } from "../address.ts";
+import { refusal } from "./access.ts";
+import { logDenied } from "./access_log.ts";
 import type { Runtime } from "./runtime.ts";
 import { dropText, logsDrop, udpDropReason } from "./udp_guard.ts";
 
@@ -37,6 +39,11 @@ export async function datagramLoop(rt: Runtime, socket: Deno.DatagramConn): Prom
     stats.datagrams++;
     stats.bytesIn += data.length;
     rt.tracer?.("recv", formatNetAddr(peer), data);
+    const rule = rt.spec.access && refusal(rt.spec.access, peer.hostname);
+    if (rule) {
+      logDenied(rt, "udp", formatNetAddr(peer), rule);
+      continue;
+    }
     if (guarded(rt, peer, data.length)) continue;
     try {
       await rt.spec.udp!(data, peer, reply(peer));
