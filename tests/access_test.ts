@@ -11,6 +11,7 @@ import { assertSameBytes, runSockit, startSockit, within } from "./helpers.ts";
 import { connectFrom } from "./access_helpers.ts";
 
 const te = new TextEncoder();
+const echoServer = (...flags: string[]) => startSockit(["echo", "--port", "0", ...flags]);
 const linux = Deno.build.os === "linux"; // 127.0.0.2 and up are loopback without setup
 
 async function served(source: string, port: number): Promise<boolean> {
@@ -42,15 +43,12 @@ Deno.test({
     "access: --allow serves only its addresses (repeatable, comma lists); others closed at once",
   ignore: !linux,
   async fn() {
-    await using server = await startSockit([
-      "echo",
-      "--port",
-      "0",
+    await using server = await echoServer(
       "--allow",
       "127.0.0.2",
       "--allow",
       "127.0.0.4/32,10.0.0.0/8",
-    ]);
+    );
     assert.ok(await served("127.0.0.2", server.port));
     assert.ok(await served("127.0.0.4", server.port));
     await refused("127.0.0.3", server.port);
@@ -66,16 +64,13 @@ Deno.test({
   name: "access: --deny wins over --allow, and --json logs and counts it",
   ignore: !linux,
   async fn() {
-    await using server = await startSockit([
-      "echo",
-      "--port",
-      "0",
+    await using server = await echoServer(
       "--allow",
       "127.0.0.0/8",
       "--deny",
       "127.0.0.3",
       "--json",
-    ]);
+    );
     assert.ok(await served("127.0.0.2", server.port));
     await refused("127.0.0.3", server.port);
     const denied = JSON.parse(await server.stdout.until((l) => l.includes('"denied"')));
@@ -95,15 +90,7 @@ Deno.test({
   name: "access: a denied UDP datagram is dropped and counted; others are answered",
   ignore: !linux,
   async fn() {
-    await using server = await startSockit([
-      "echo",
-      "--port",
-      "0",
-      "--transport",
-      "udp",
-      "--deny",
-      "127.0.0.3",
-    ]);
+    await using server = await echoServer("--transport", "udp", "--deny", "127.0.0.3");
     const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: server.port };
     const bad = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.3", port: 0 });
     const good = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.2", port: 0 });
@@ -150,7 +137,7 @@ Deno.test({
   name: "access: --max-conns-per-ip 2 turns away a third from one address, not another's",
   ignore: !linux,
   async fn() {
-    await using server = await startSockit(["echo", "--port", "0", "--max-conns-per-ip", "2"]);
+    await using server = await echoServer("--max-conns-per-ip", "2");
     const a1 = await connectFrom("127.0.0.2", server.port);
     const a2 = await connectFrom("127.0.0.2", server.port);
     try {
@@ -205,15 +192,7 @@ Deno.test({
   name: "access: with --workers, --max-conns-per-ip counts an address over every thread",
   ignore: !linux,
   async fn() {
-    await using server = await startSockit([
-      "echo",
-      "--port",
-      "0",
-      "--workers",
-      "3",
-      "--max-conns-per-ip",
-      "1",
-    ]);
+    await using server = await echoServer("--workers", "3", "--max-conns-per-ip", "1");
     const first = await connectFrom("127.0.0.2", server.port);
     try {
       assert.equal((await first.echo(te.encode("1"))).length, 1);
