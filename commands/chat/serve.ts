@@ -16,14 +16,18 @@ import { within } from "../../lib/pause.ts";
 import {
   type Connection,
   DEFAULT_GRACE_MS,
+  emptyStats,
   serve,
   serverFlags,
   serverTls,
 } from "../../lib/server/mod.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
+import { ClusterRoom, streamCap } from "./cluster/room.ts";
+import { openLink } from "./cluster/link.ts";
+import { clusterTarget } from "./cluster/url.ts";
 import { PasswordCheck, readPassword } from "./password.ts";
 import { parseRate } from "./rate.ts";
-import { Room } from "./room.ts";
+import { Room, type RoomOptions } from "./room.ts";
 import { Session, type SessionSettings } from "./session.ts";
 import { Transcript } from "./transcript.ts";
 
@@ -126,6 +130,24 @@ const flags = defineFlags({
     help: "announce joins and leaves one by one while the room has at most N people; " +
       "above it, summarise them at most every 10s (+12 joined, 3 left; 5,210 here)",
   },
+  cluster: {
+    type: "string",
+    valueName: "URL",
+    help: "form one room with every chat-serve on this Redis: redis://[USER:PASS@]HOST:PORT[/DB] " +
+      "(rediss:// for TLS)",
+  },
+  room: {
+    type: "string",
+    default: "lobby",
+    valueName: "NAME",
+    help: "with --cluster: the room's name (its keys are sockit:chat:NAME:...)",
+  },
+  nodeTimeout: {
+    type: "duration",
+    default: 10_000,
+    min: 100,
+    help: "with --cluster: a node silent this long is gone; its people leave as node_lost",
+  },
   ...commonFlags,
 });
 
@@ -212,7 +234,7 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
     transcript.onError = (err) =>
       out.note(`sockit: --log ${transcript.path}: ${String(err)}; transcript stopped`);
   }
-  const room = new Room({
+  const roomOptions: RoomOptions = {
     limits,
     out,
     now: () => io.now(),
@@ -220,7 +242,15 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
     quiet: options.quiet,
     stallTimeout: options.stallTimeout,
     announceLimit: options.announceLimit,
-  });
+  };
+  let cluster: ClusterRoom | undefined;
+  try {
+    cluster = options.cluster === undefined ? undefined : await joinCluster(options, roomOptions);
+  } catch (err) {
+    transcript?.close();
+    throw err;
+  }
+  const room = cluster ?? new Room(roomOptions);
   try {
     return await serve({
       name: "chat-serve",
@@ -240,11 +270,66 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
         };
       },
       onRejected: (c) => turnAway(c, options.framing),
-      stats: () => ({ ...room.stats }),
-    }, { io, out, trace: options.trace });
+      stats: () => ({ ...room.stats, ...cluster?.clusterStats() }),
+    }, {
+      io,
+      out,
+      trace: options.trace,
+      // A cluster node leaves Redis once its people's shutdown leaves are published
+      // (each session's onShutdown does that) and every connection is closed.
+      started: cluster && ((server) =>
+        Promise.resolve({
+          async stop() {
+            await server.finished;
+            await cluster.stop();
+            return emptyStats();
+          },
+        })),
+    });
   } finally {
     transcript?.close();
   }
+}
+
+/**
+ * `--cluster`: connects to Redis (exit 4 at once when it is out of reach) and joins the
+ * room there, before the node listens.
+ */
+async function joinCluster(
+  options: RunOptions<typeof flags>,
+  roomOptions: RoomOptions,
+): Promise<ClusterRoom> {
+  const target = clusterTarget(options.cluster!, options.room);
+  let room: ClusterRoom | undefined;
+  const link = await openLink(target, streamCap(options.history), {
+    onDown: (cause) => {
+      roomOptions.out.note(
+        `sockit: cluster link to ${target.address} lost: ${cause}; reconnecting`,
+      );
+      room?.linkDown();
+    },
+    onUp: () => {
+      roomOptions.out.note(`sockit: cluster link to ${target.address} is back`);
+      room?.linkUp();
+    },
+  });
+  const node = crypto.randomUUID().slice(0, 8);
+  try {
+    room = await ClusterRoom.start({
+      ...roomOptions,
+      link,
+      target,
+      node,
+      nodeTimeout: options.nodeTimeout,
+    });
+  } catch (err) {
+    await link.close();
+    throw err;
+  }
+  if (!options.quiet) {
+    roomOptions.out.note(`cluster: room ${target.room} on ${target.display} as node ${node}`);
+  }
+  return room;
 }
 
 /**
