@@ -195,6 +195,7 @@ The protocol, byte for byte: docs/PROTOCOL.md.`,
     "sockit chat-join 127.0.0.1:5555 --name alice",
     "sockit chat-serve --framing ascii8      # for the classic lab clients",
     "sockit chat-serve --rate 20/s --password-file room.pass",
+    "sockit chat-serve --cluster redis://127.0.0.1:6379 --room ops  # one room, many nodes",
   ],
   run(options, io) {
     return runServer(options, io);
