@@ -12,6 +12,8 @@ import { freePort, hasTool, LineReader } from "./helpers.ts";
 export interface RedisServer {
   port: number;
   url: string;
+  /** The running server's process id (for CPU figures). */
+  readonly pid: number;
   /** Kills it (SIGKILL) and waits for the exit. */
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -91,6 +93,9 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return proc?.pid ?? 0;
+    },
     kill,
     restart: spawn,
     [Symbol.asyncDispose]: kill,
