@@ -246,6 +246,30 @@ Deno.test({
 });
 
 Deno.test({
+  name: "cluster: a node cut off past --node-timeout gets its people back when it returns",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using proxy = startProxy(redis.port);
+    await using a = await node(redis.url, "--node-timeout", "1s");
+    await using b = await node(proxy.url, "--node-timeout", "1s");
+    const alice = await ChatClient.join(a.port, "framed", "alice");
+    const bob = await ChatClient.join(b.port, "framed", "bob");
+    await alice.untilJson({ type: "join", name: "bob" });
+    proxy.cut();
+    assert.equal((await alice.untilJson({ type: "leave", name: "bob" })).reason, "node_lost");
+    proxy.heal();
+    await alice.untilJson({ type: "join", name: "bob" }, 20_000);
+    await seenAll(bob, ['"code":"cluster_restored"']);
+    await bob.sendJson({ type: "say", text: "I never left", id: "b1" });
+    await alice.untilJson({ type: "msg", text: "I never left" });
+    // bob's own node never told him he left.
+    assert.ok(!bob.seen.some((t) => t.includes('"leave"')), JSON.stringify(bob.seen));
+    for (const client of [alice, bob]) await client.close();
+  },
+});
+
+Deno.test({
   name: "cluster: Redis killed and restarted empty: no client dropped, messages flow again",
   ignore,
   async fn() {

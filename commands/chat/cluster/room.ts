@@ -83,6 +83,9 @@ function isGhost(member: Member): member is Ghost {
   return (member as Ghost).node !== undefined;
 }
 
+/** Most messages of one client published by one script call. */
+const MAX_BATCH = 256;
+
 /**
  * The stream's cap (`XADD MAXLEN ~`) for a `--history`.
  *
@@ -353,32 +356,64 @@ export class ClusterRoom extends Room {
     });
   }
 
+  /**
+   * Publishes a message of `member`'s. The messages one read of one client produced go
+   * out as one script call (one round of work for Redis, one command for the client
+   * library), in order, once the read is handled.
+   */
   #publishAs(member: Member, event: ClusterEvent, id?: string): void {
+    const open = this.#open;
+    if (open && open.member === member && open.events.length < MAX_BATCH) {
+      open.events.push(encodeEvent(event));
+      open.ids.push(id);
+      return;
+    }
+    this.#sendOpen();
+    this.#open = { member, events: [encodeEvent(event)], ids: [id] };
+    queueMicrotask(this.#sendLater);
+  }
+
+  /** Messages of one member waiting to be published together. */
+  #open: { member: Member; events: string[]; ids: (string | undefined)[] } | undefined;
+  readonly #sendLater = () => this.#sendOpen();
+
+  #sendOpen(): void {
+    const open = this.#open;
+    if (!open) return;
+    this.#open = undefined;
+    const { member, events, ids } = open;
+    const refuse = (reply: (id?: string) => ErrorReply) => {
+      for (const id of ids) this.error(member, reply(id));
+    };
     this.#publish(
       "publish",
-      [this.#o.node, member.id, nameKey(member.name), encodeEvent(event)],
+      [this.#o.node, member.id, nameKey(member.name), ...events],
       {
-        lost: () => this.error(member, this.#notHere(id)),
-        failed: () => this.error(member, this.#unavailable(id)),
+        lost: () => refuse((id) => this.#notHere(id)),
+        failed: () => refuse((id) => this.#unavailable(id)),
       },
+      events.length,
     );
   }
 
   /**
    * Runs a publishing script. Scripts go out on one connection in the order they are
-   * called, so one client's events enter the stream in the order it sent them.
+   * called (messages waiting to go out together go first), so one client's events enter
+   * the stream in the order it sent them.
    */
   #publish(
     script: "join" | "publish" | "leave" | "nick",
     args: (string | number)[],
     on: { taken?: () => void; lost?: () => void; failed: () => void },
+    count = 1,
   ): void {
+    if (script !== "publish") this.#sendOpen();
     const done = this.#link.script(script, args).then((reply) => {
       if (reply === "taken") return on.taken?.();
       if (reply === "lost") return (on.lost ?? on.failed)();
-      this.cluster.published++;
+      this.cluster.published += count;
     }, () => {
-      this.cluster.refused++;
+      this.cluster.refused += count;
       on.failed();
     });
     this.#publishing.add(done);

@@ -19,11 +19,17 @@ redis.call('HSET', p .. 'members:' .. node, key, cjson.encode({name = name, conn
 return id
 `;
 
-/** Publish an event of the holder of `name:KEY`, only while NODE/CONN still holds it. */
+/**
+ * Publish events of the holder of `name:KEY` (ARGV 6 onwards, in order), only while
+ * NODE/CONN still holds it. Returns how many.
+ */
 const publish = `
-local p, node, conn, key, event = ARGV[1], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local p, node, conn, key = ARGV[1], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('GET', p .. 'name:' .. key) ~= node .. '/' .. conn then return 'lost' end
-return redis.call('XADD', p .. 'events', 'MAXLEN', '~', ARGV[2], '*', 'e', event)
+for i = 6, #ARGV do
+  redis.call('XADD', p .. 'events', 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i])
+end
+return #ARGV - 5
 `;
 
 /** Release `name:KEY` (owner-checked) and publish the leave. */
