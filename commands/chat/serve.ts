@@ -22,9 +22,7 @@ import {
   serverTls,
 } from "../../lib/server/mod.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
-import { ClusterRoom, streamCap } from "./cluster/room.ts";
-import { openLink } from "./cluster/link.ts";
-import { clusterTarget } from "./cluster/url.ts";
+import type { ClusterRoom } from "./cluster/room.ts";
 import { PasswordCheck, readPassword } from "./password.ts";
 import { parseRate } from "./rate.ts";
 import { Room, type RoomOptions } from "./room.ts";
@@ -246,7 +244,14 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
   };
   let cluster: ClusterRoom | undefined;
   try {
-    cluster = options.cluster === undefined ? undefined : await joinCluster(options, roomOptions);
+    // Loaded only for --cluster: the Redis client is an npm package, and every other run
+    // of sockit (--version included) should not pay for resolving it.
+    cluster = options.cluster === undefined
+      ? undefined
+      : await (await import("./cluster/join.ts")).joinCluster({
+        ...options,
+        cluster: options.cluster,
+      }, roomOptions);
   } catch (err) {
     transcript?.close();
     throw err;
@@ -290,47 +295,6 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
   } finally {
     transcript?.close();
   }
-}
-
-/**
- * `--cluster`: connects to Redis (exit 4 at once when it is out of reach) and joins the
- * room there, before the node listens.
- */
-async function joinCluster(
-  options: RunOptions<typeof flags>,
-  roomOptions: RoomOptions,
-): Promise<ClusterRoom> {
-  const target = clusterTarget(options.cluster!, options.room);
-  let room: ClusterRoom | undefined;
-  const link = await openLink(target, streamCap(options.history), {
-    onDown: (cause) => {
-      roomOptions.out.note(
-        `sockit: cluster link to ${target.address} lost: ${cause}; reconnecting`,
-      );
-      room?.linkDown();
-    },
-    onUp: () => {
-      roomOptions.out.note(`sockit: cluster link to ${target.address} is back`);
-      room?.linkUp();
-    },
-  });
-  const node = crypto.randomUUID().slice(0, 8);
-  try {
-    room = await ClusterRoom.start({
-      ...roomOptions,
-      link,
-      target,
-      node,
-      nodeTimeout: options.nodeTimeout,
-    });
-  } catch (err) {
-    await link.close();
-    throw err;
-  }
-  if (!options.quiet) {
-    roomOptions.out.note(`cluster: room ${target.room} on ${target.display} as node ${node}`);
-  }
-  return room;
 }
 
 /**

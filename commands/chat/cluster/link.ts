@@ -9,7 +9,10 @@
  * @module
  */
 
-import { createClient } from "@redis/client";
+// The exact version is pinned here, not in deno.json's import map: the command that
+// `deno install` makes (docs/LEARN.md) does not read deno.json, and would not find it.
+// deno-lint-ignore no-import-prefix
+import { createClient } from "npm:@redis/client@6.3.1";
 import { ConnectError, ResolveError } from "../../../lib/errors.ts";
 import { type ScriptName, SCRIPTS } from "./scripts.ts";
 import type { ClusterTarget } from "./url.ts";
