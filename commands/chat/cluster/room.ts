@@ -498,17 +498,21 @@ export class ClusterRoom extends Room {
         return;
       }
       case "leave": {
-        const member = this.#sender(event, event.name);
-        if (!member) return;
         if (mine) {
+          // By connection: someone who left before their join was read back is not in
+          // the room here, but still to be forgotten.
+          const member = this.#local.get(event.conn);
+          if (!member) return;
           // Others took this node for dead while it was cut off: its people are still
           // here, and the beat re-announces them.
           if (event.reason === "node_lost" && !this.#leaving.has(member)) return;
           this.#leaving.delete(member);
           this.#local.delete(member.id);
-          super.leave(member, event.reason);
+          if (super.has(member)) super.leave(member, event.reason);
           return;
         }
+        const member = this.#sender(event, event.name);
+        if (!member) return;
         super.leave(member, event.reason);
         // The room only broadcasts a shutdown leave to nobody (its own clients get the
         // shutdown notice); here it is another node's people leaving.
