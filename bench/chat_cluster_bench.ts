@@ -10,6 +10,9 @@
  * - 1, 2 and 3 cluster nodes (on a 2-core machine this shows the cost of going through
  *   Redis, not a gain), and Redis's own CPU per delivered message.
  *
+ * Each setup runs `REPS` times (default 3): the table shows medians, and the lost,
+ * duplicated and out-of-order counts summed over every run.
+ *
  * Needs `redis-server`. Environment: `MSGS` (default 1000), `CLIENTS` per node (30).
  *
  * @module
@@ -21,6 +24,7 @@ import {
   type BenchServer,
   clockTicks,
   cpuSeconds,
+  median,
   printTable,
   ratio,
   startSockitServer,
@@ -29,6 +33,7 @@ import {
 const MSGS = Number(Deno.env.get("MSGS") ?? 1000);
 const CLIENTS = Number(Deno.env.get("CLIENTS") ?? 30);
 const ROUNDS = 100;
+const REPS = Number(Deno.env.get("REPS") ?? 3);
 const DEADLINE_MS = 60_000;
 const encoder = new TextEncoder();
 
@@ -213,11 +218,38 @@ console.log(
   `${CLIENTS} line clients per node, one sender per node, ${MSGS} lines each (burst); ` +
     `${ROUNDS} single messages to all (latency). Figures under whatever else runs here.`,
 );
+/** Runs one setup `REPS` times: medians of the rates and latencies, sums of the faults. */
+async function repeated(name: string, nodes: number, cluster: boolean): Promise<Figures> {
+  const runs: Figures[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    if (!cluster) {
+      runs.push(await measure(name, nodes));
+      continue;
+    }
+    await using redis = await startRedis();
+    runs.push(await measure(name, nodes, redis));
+  }
+  const mid = (pick: (f: Figures) => number | undefined) => {
+    const values = runs.map(pick).filter((v): v is number => v !== undefined);
+    return values.length === 0 ? undefined : median(values);
+  };
+  const sum = (pick: (f: Figures) => number) => runs.reduce((total, f) => total + pick(f), 0);
+  return {
+    name,
+    deliveriesPerSec: mid((f) => f.deliveriesPerSec)!,
+    lost: sum((f) => f.lost),
+    dup: sum((f) => f.dup),
+    disorder: sum((f) => f.disorder),
+    p50: mid((f) => f.p50)!,
+    p99: mid((f) => f.p99)!,
+    redisCpuUsPerDelivery: mid((f) => f.redisCpuUsPerDelivery),
+  };
+}
+
 const results: Figures[] = [];
-results.push(await measure("1 node, no --cluster (90 clients, 3 senders)", 1));
+results.push(await repeated("1 node, no --cluster (90 clients, 3 senders)", 1, false));
 for (const nodes of [1, 2, 3]) {
-  await using redis = await startRedis();
-  results.push(await measure(`${nodes} node${nodes > 1 ? "s" : ""}, --cluster`, nodes, redis));
+  results.push(await repeated(`${nodes} node${nodes > 1 ? "s" : ""}, --cluster`, nodes, true));
 }
 const base = results[0];
 printTable(
