@@ -92,8 +92,9 @@ Deno.test({
   ignore,
   async fn() {
     await using redis = await startRedis();
+    const log = await Deno.makeTempFile({ suffix: ".jsonl" });
     await using a = await node(redis.url);
-    await using b = await node(redis.url);
+    await using b = await node(redis.url, "--log", log);
     const alice = await ChatClient.join(a.port, "framed", "alice");
     // Taken on A, refused on B, also after NFKC and case folding (fullwidth Ａ, capitals).
     const bob = await ChatClient.connect(b.port, "framed");
@@ -129,6 +130,11 @@ Deno.test({
     // History from the stream, on a node that was not there when it was said.
     for (const text of ["one", "two", "three"]) await alice.sendJson({ type: "say", text });
     await bob.untilJson({ type: "msg", text: "three" });
+    // --log on one node logs the whole room.
+    const logged = (await Deno.readTextFile(log)).trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(logged.some((r) => r.type === "msg" && r.from === "alice" && r.text === "three"));
+    assert.ok(logged.some((r) => r.type === "join" && r.name === "alice"));
+    await Deno.remove(log);
     await using late = await node(redis.url, "--history", "2");
     const dave = await ChatClient.connect(late.port, "line");
     await dave.sendText("dave");
@@ -294,6 +300,23 @@ Deno.test({
     await mallory.sendJson({ type: "hello", name: "bob" });
     assert.equal((await mallory.json()).code, "name_taken");
     for (const client of [alice, bob, mallory]) await client.close();
+  },
+});
+
+Deno.test({
+  name: "cluster: a password in the URL authenticates; a wrong one is exit 4 with one line",
+  ignore,
+  async fn() {
+    await using redis = await startRedis({ args: ["--requirepass", "s3cret"] });
+    const url = `redis://:s3cret@127.0.0.1:${redis.port}`;
+    await using a = await node(url);
+    const alice = await ChatClient.join(a.port, "framed", "alice");
+    await alice.close();
+    const wrong = `redis://:nope@127.0.0.1:${redis.port}`;
+    const { code, stderr } = await runSockit(["chat-serve", "--port", "0", "--cluster", wrong]);
+    assert.equal(code, 4, stderr);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.ok(!stderr.includes("nope"), `the password is not shown: ${stderr}`);
   },
 });
 

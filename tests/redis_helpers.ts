@@ -62,12 +62,15 @@ async function ask(port: number, command: string): Promise<string | undefined> {
  * await startSockit(["chat-serve", "--port", "0", "--cluster", redis.url]);
  * ```
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: { args?: string[] } = {}): Promise<RedisServer> {
   const port = freePort();
   let proc: Deno.ChildProcess | undefined;
   const spawn = async () => {
     proc = new Deno.Command("redis-server", {
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      args: [
+        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        ...options.args ?? [],
+      ],
       stdin: "null",
       stdout: "piped",
       stderr: "null",
@@ -77,7 +80,9 @@ export async function startRedis(): Promise<RedisServer> {
     const ready = await log.until((line) => line.includes("Ready to accept connections"), 10_000)
       .catch(() => undefined);
     await log.cancel(); // redis-server ignores SIGPIPE: a closed log does not stop it
-    if (ready === undefined || (await ask(port, "PING")) !== "+PONG") {
+    // It answers (NOAUTH too, with --requirepass): it is this server, up.
+    const answer = ready === undefined ? undefined : await ask(port, "PING");
+    if (!answer || !/^(\+PONG|-NOAUTH)/.test(answer)) {
       throw new Error(`redis-server on port ${port} did not start`);
     }
   };
