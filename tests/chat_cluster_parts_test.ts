@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { beatTimes } from "../commands/chat/cluster/heartbeat.ts";
-import { backoff } from "../commands/chat/cluster/link.ts";
+import { backoff, startFailure } from "../commands/chat/cluster/link.ts";
 import { streamCap } from "../commands/chat/cluster/room.ts";
 import { compareIds, decodeEvent, encodeEvent } from "../commands/chat/cluster/stream.ts";
 import { clusterTarget } from "../commands/chat/cluster/url.ts";
@@ -54,4 +54,15 @@ Deno.test("beatTimes() notices a dead node within --node-timeout", () => {
   }
   assert.equal(streamCap(20), 10_000);
   assert.equal(streamCap(10_000), 20_000);
+});
+
+Deno.test("startFailure() says why Redis could not be reached, in words", () => {
+  const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), {
+    code: "ECONNREFUSED",
+  });
+  assert.equal(startFailure(refused).text, "connection refused");
+  assert.equal(startFailure(new Error("getaddrinfo ENOTFOUND nowhere.invalid")).resolve, true);
+  const auth = startFailure(new Error("WRONGPASS invalid username-password pair. Or not"));
+  assert.equal(auth.text, "authentication failed: WRONGPASS invalid username-password pair");
+  assert.match(auth.hint, /USER:PASS@/);
 });

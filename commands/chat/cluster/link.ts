@@ -73,6 +73,37 @@ export function backoff(attempt: number): number {
 }
 
 /**
+ * Why connecting at start failed, in words: the cause, and what to do.
+ *
+ * @example
+ * ```ts
+ * startFailure(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }));
+ * // { text: "connection refused", hint: "is redis-server running there? ..." }
+ * ```
+ */
+export function startFailure(err: unknown): { text: string; hint: string; resolve?: true } {
+  const message = String((err as Error)?.message ?? err);
+  const code = String((err as { code?: string })?.code ?? "");
+  const running = "is redis-server running there? --cluster redis://HOST:PORT";
+  if (code === "ENOTFOUND" || /ENOTFOUND|EAI_AGAIN/.test(message)) {
+    return { text: "host not found", hint: running, resolve: true };
+  }
+  if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(message)) {
+    return { text: "connection refused", hint: running };
+  }
+  if (/^(WRONGPASS|NOAUTH)/.test(message)) {
+    return {
+      text: "authentication failed: " + message.replace(/[.,].*$/s, ""),
+      hint: "give the user and password in the URL: --cluster redis://USER:PASS@HOST:PORT",
+    };
+  }
+  if (/timeout/i.test(message) || code === "ETIMEDOUT") {
+    return { text: "no answer in time", hint: running };
+  }
+  return { text: message, hint: running };
+}
+
+/**
  * Connects to Redis. Failing at start is an error (exit 4, or 3 when the host does not
  * resolve); once connected, a lost link is reconnected for as long as the node runs.
  *
@@ -150,14 +181,10 @@ export async function openLink(
     closing = true;
     commands.destroy();
     reader.destroy();
-    const cause = (err as Error)?.message ?? String(err);
-    const code = (err as { code?: string })?.code ?? (err as Error)?.cause;
     const what = `connect redis ${target.address}`;
-    const hint = "is redis-server running there? --cluster redis://HOST:PORT";
-    if (code === "ENOTFOUND" || /ENOTFOUND|EAI_AGAIN/.test(cause)) {
-      throw new ResolveError(`${what}: host not found`, { cause: err });
-    }
-    throw new ConnectError(`${what}: ${cause}`, { hint, cause: err });
+    const failure = startFailure(err);
+    if (failure.resolve) throw new ResolveError(`${what}: host not found`, { cause: err });
+    throw new ConnectError(`${what}: ${failure.text}`, { hint: failure.hint, cause: err });
   }
   started = true;
   up = true;
