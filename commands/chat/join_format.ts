@@ -52,6 +52,7 @@ const LEAVE_REASONS: Record<string, string> = {
   too_slow: "was dropped (too slow to read)",
   shutdown: "left (server shutting down)",
   error: "was disconnected (protocol error)",
+  node_lost: "was lost with their server (cluster node gone)",
 };
 
 /** Options of {@linkcode formatMessage}. */
@@ -122,6 +123,8 @@ export function formatMessage(message: ServerMessage, options: FormatOptions): s
       }`;
     case "pong":
       return notice(m.id === undefined ? "pong" : `pong ${clean(m.id)}`);
+    case "notice":
+      return notice(clean(m.message));
     default:
       return undefined;
   }

@@ -27,7 +27,14 @@ export const CHAT_PORT = 5555;
 // Message types
 
 /** Why someone left. `error`: the server closed the connection over a protocol error. */
-export type LeaveReason = "quit" | "disconnect" | "timeout" | "too_slow" | "shutdown" | "error";
+export type LeaveReason =
+  | "quit"
+  | "disconnect"
+  | "timeout"
+  | "too_slow"
+  | "shutdown"
+  | "error"
+  | "node_lost";
 
 /** Every `code` an `error` message can carry. */
 export const ERROR_CODES = [
@@ -43,6 +50,7 @@ export const ERROR_CODES = [
   "bad_frame",
   "rate_limited",
   "bad_password",
+  "cluster_unavailable",
 ] as const;
 
 /** An `error` message's `code`. */
@@ -117,7 +125,12 @@ export type ServerMessage =
    * Joins and leaves since the last summary, in a room of more than `--announce-limit`
    * people (who are then not announced one by one); `here`: the room's size now.
    */
-  | { type: "summary"; joined: number; left: number; here: number; ts: number };
+  | { type: "summary"; joined: number; left: number; here: number; ts: number }
+  /**
+   * `chat-serve --cluster`: the room is whole again after the node's Redis link was
+   * lost (`cluster_restored`), or entries it had not read were trimmed (`cluster_gap`).
+   */
+  | { type: "notice"; code: "cluster_restored" | "cluster_gap"; message: string };
 
 /** A server message of one `type`. */
 export type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
@@ -550,6 +563,7 @@ export function formatText(message: ServerMessage, viewer?: string): string {
     case "error":
       return `!!! ${message.code}: ${message.message}`;
     case "shutdown":
+    case "notice":
       return `*** ${message.message}`;
     case "pong":
       return message.id === undefined ? "*** pong" : `*** pong ${message.id}`;

@@ -228,6 +228,16 @@ export class Room {
   }
 
   /**
+   * Takes in `member`, already in the room elsewhere, without a welcome or an
+   * announcement: a cluster node's first view of the people on the other nodes.
+   */
+  seat(member: Member): void {
+    this.members.set(nameKey(member.name), member);
+    this.#joined.add(member);
+    this.#names.changed();
+  }
+
+  /**
    * Takes `member` out of the room and announces why to the others; does nothing when
    * it is not in the room. Ending the connection is the caller's business.
    */
@@ -276,14 +286,21 @@ export class Room {
     if (member.dialect === "framed") {
       this.send(member, options.id === undefined ? message : { ...message, id: options.id });
     }
-    const keep = this.limits.history;
-    if (keep > 0) {
-      // A copy of the text: it may be a slice of a whole read's text, which would stay
-      // in memory for as long as the history holds the message.
-      this.#history.push({ ...message, text: detach(text) });
-      if (this.#history.length > keep) this.#history.shift();
-    }
+    this.remember(message);
     this.#record(message);
+  }
+
+  /**
+   * Keeps `message` for `--history` (the newest N); `say` does it, and a cluster node
+   * fills its history from the room's stream when it starts.
+   */
+  remember(message: ServerMessageOf<"msg">): void {
+    const keep = this.limits.history;
+    if (keep === 0) return;
+    // A copy of the text: it may be a slice of a whole read's text, which would stay
+    // in memory for as long as the history holds the message.
+    this.#history.push({ ...message, text: detach(message.text) });
+    if (this.#history.length > keep) this.#history.shift();
   }
 
   /** Sends `text` from `member` to `to` only; the sender gets a copy (with `id`). */

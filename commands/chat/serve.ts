@@ -17,14 +17,16 @@ import {
   accessRules,
   type Connection,
   DEFAULT_GRACE_MS,
+  emptyStats,
   serve,
   serverFlags,
   serverTls,
 } from "../../lib/server/mod.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
+import type { ClusterRoom } from "./cluster/room.ts";
 import { PasswordCheck, readPassword } from "./password.ts";
 import { parseRate } from "./rate.ts";
-import { Room } from "./room.ts";
+import { Room, type RoomOptions } from "./room.ts";
 import { Session, type SessionSettings } from "./session.ts";
 import { Transcript } from "./transcript.ts";
 
@@ -127,6 +129,24 @@ const flags = defineFlags({
     help: "announce joins and leaves one by one while the room has at most N people; " +
       "above it, summarise them at most every 10s (+12 joined, 3 left; 5,210 here)",
   },
+  cluster: {
+    type: "string",
+    valueName: "URL",
+    help: "form one room with every chat-serve on this Redis: redis://[USER:PASS@]HOST:PORT[/DB] " +
+      "(rediss:// for TLS)",
+  },
+  room: {
+    type: "string",
+    default: "lobby",
+    valueName: "NAME",
+    help: "with --cluster: the room's name (its keys are sockit:chat:NAME:...)",
+  },
+  nodeTimeout: {
+    type: "duration",
+    default: 10_000,
+    min: 100,
+    help: "with --cluster: a node silent this long is gone; its people leave as node_lost",
+  },
   ...commonFlags,
 });
 
@@ -174,6 +194,7 @@ The protocol, byte for byte: docs/PROTOCOL.md.`,
     "sockit chat-join 127.0.0.1:5555 --name alice",
     "sockit chat-serve --framing ascii8      # for the classic lab clients",
     "sockit chat-serve --rate 20/s --password-file room.pass",
+    "sockit chat-serve --cluster redis://127.0.0.1:6379 --room ops  # one room, many nodes",
   ],
   run(options, io) {
     return runServer(options, io);
@@ -213,7 +234,7 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
     transcript.onError = (err) =>
       out.note(`sockit: --log ${transcript.path}: ${String(err)}; transcript stopped`);
   }
-  const room = new Room({
+  const roomOptions: RoomOptions = {
     limits,
     out,
     now: () => io.now(),
@@ -221,7 +242,22 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
     quiet: options.quiet,
     stallTimeout: options.stallTimeout,
     announceLimit: options.announceLimit,
-  });
+  };
+  let cluster: ClusterRoom | undefined;
+  try {
+    // Loaded only for --cluster: the Redis client is an npm package, and every other run
+    // of sockit (--version included) should not pay for resolving it.
+    cluster = options.cluster === undefined
+      ? undefined
+      : await (await import("./cluster/join.ts")).joinCluster({
+        ...options,
+        cluster: options.cluster,
+      }, roomOptions);
+  } catch (err) {
+    transcript?.close();
+    throw err;
+  }
+  const room = cluster ?? new Room(roomOptions);
   try {
     return await serve({
       name: "chat-serve",
@@ -242,8 +278,22 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
         };
       },
       onRejected: (c) => turnAway(c, options.framing),
-      stats: () => ({ ...room.stats }),
-    }, { io, out, trace: options.trace });
+      stats: () => ({ ...room.stats, ...cluster?.clusterStats() }),
+    }, {
+      io,
+      out,
+      trace: options.trace,
+      // A cluster node leaves Redis once its people's shutdown leaves are published
+      // (each session's onShutdown does that) and every connection is closed.
+      started: cluster && ((server) =>
+        Promise.resolve({
+          async stop() {
+            await server.finished;
+            await cluster.stop();
+            return emptyStats();
+          },
+        })),
+    });
   } finally {
     transcript?.close();
   }
