@@ -91,13 +91,18 @@ export const U32_SKIP_LIMIT = 0xff_ffff;
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** A growable byte buffer for the part of a frame that spans reads. */
+/**
+ * A growable byte buffer for the part of a frame that spans reads. It allocates only
+ * once something spans reads: a server holds one per idle connection.
+ */
 class Pending {
-  bytes = new Uint8Array(256);
+  bytes = NOTHING;
   length = 0;
   append(part: Uint8Array): void {
     if (this.length + part.length > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + part.length));
+      const grown = new Uint8Array(
+        Math.max(256, this.bytes.length * 2, this.length + part.length),
+      );
       grown.set(this.bytes.subarray(0, this.length));
       this.bytes = grown;
     }
@@ -110,10 +115,12 @@ class Pending {
     out.set(this.bytes.subarray(0, this.length));
     out.set(tail, this.length);
     this.length = 0;
-    if (this.bytes.length > 64 * 1024) this.bytes = new Uint8Array(256);
+    if (this.bytes.length > 64 * 1024) this.bytes = NOTHING;
     return out;
   }
 }
+
+const NOTHING = new Uint8Array(0);
 
 function stripCR(line: Uint8Array): Uint8Array {
   return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, -1) : line;

@@ -533,7 +533,7 @@ export class Room {
 }
 
 /** A welcome's list of names this long is queued as the shared bytes, not copied. */
-const SHARED_LIST = 16 * 1024;
+const SHARED_LIST = 2048;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

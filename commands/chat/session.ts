@@ -68,6 +68,13 @@ export const GROWN_READ_BUFFER = 64 * 1024;
 export const MAX_READ_BUFFER = 256 * 1024;
 
 /**
+ * How often a connection whose reading is held back is marked active, so that
+ * `--idle-timeout` (whose sweep ticks every 50 ms at the fastest) never drops a client
+ * for the server's own pause.
+ */
+const HELD_TOUCH_MS = 25;
+
+/**
  * Something that may hold a connection's next read back (the room being full, a rate
  * limit): undefined to read now, or a promise to wait for, after which every hold is
  * asked again. Cheap when nothing holds: it is asked before every read.
@@ -181,7 +188,11 @@ export class Session implements Member {
     try {
       for (;;) {
         for (let held = this.#held(); held !== undefined; held = this.#held()) {
+          // The client's input waits on us, not the other way round: not idle meanwhile.
+          const awake = setInterval(() => c.touch(), HELD_TOUCH_MS);
           await Promise.race([held, this.#untilEnding()]);
+          clearInterval(awake);
+          c.touch();
         }
         let n: number | null;
         try {

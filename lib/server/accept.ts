@@ -179,18 +179,31 @@ async function handshake(rt: Runtime, conn: Deno.TlsConn, peer: string): Promise
   return false;
 }
 
-/** Runs the command's handler; returns why it failed, if it did (a bug, not a hang-up). */
-async function runHandler(rt: Runtime, tracked: Tracked): Promise<string | undefined> {
+/**
+ * Runs the command's handler; resolves to why it failed, if it did (a bug, not a
+ * hang-up). Not an async function: every open connection waits in here, and a chained
+ * promise holds less than a suspended generator.
+ */
+function runHandler(rt: Runtime, tracked: Tracked): Promise<string | undefined> {
+  let done: Promise<void>;
   try {
     const handled = rt.spec.tcp!(tracked.c);
-    if (handled instanceof Promise) return void await handled;
-    tracked.hooks = handled;
-    await handled.done;
+    if (handled instanceof Promise) {
+      done = handled;
+    } else {
+      tracked.hooks = handled;
+      done = handled.done;
+    }
   } catch (err) {
-    if (isDisconnect(err)) return undefined;
-    rt.stats.handlerErrors++;
-    return err instanceof Error ? err.message : String(err);
+    return Promise.resolve(handlerFailure(rt, err));
   }
+  return done.then(() => undefined, (err) => handlerFailure(rt, err));
+}
+
+function handlerFailure(rt: Runtime, err: unknown): string | undefined {
+  if (isDisconnect(err)) return undefined;
+  rt.stats.handlerErrors++;
+  return err instanceof Error ? err.message : String(err);
 }
 
 function logDisconnect(
