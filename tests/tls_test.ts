@@ -54,6 +54,7 @@ Deno.test({
         "100000",
       ]);
       assert.equal(code, 0, `${host}: ${stdout}${stderr}`);
+      assert.match(stdout, /^ECHO .* \(tls\): 3 probes$/m);
       assert.match(stdout, /3 sent, 3 received, 0 mismatched, 0% loss/);
     }
     const connect = JSON.parse(await server.stdout.until((l) => l.includes('"connect"')));

@@ -246,7 +246,7 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
   let closedEarly: string | undefined;
   let endedBy: "closed" | "reset" | undefined;
   try {
-    const transport = plan.udp ? "udp" : "tcp";
+    const transport = plan.udp ? "udp" : plan.tls ? "tls" : "tcp";
     const exchanger = await connect(plan, io, interrupted.signal, trace);
     const where = formatAddress(plan.to);
     out.result(
