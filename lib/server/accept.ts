@@ -8,11 +8,15 @@
 import { formatNetAddr } from "../address.ts";
 import { formatElapsed } from "../duration.ts";
 import { isDisconnect } from "../errors.ts";
+import type { Fields } from "../output.ts";
 import { openConnection, type RuntimeConnection } from "./connection.ts";
 import { type Runtime, track, type Tracked } from "./runtime.ts";
-import { refusal } from "./access.ts";
+import { type AccessRules, refusal } from "./access.ts";
 import { logDenied } from "./access_log.ts";
 import { serverHandshake } from "./tls.ts";
+
+/** The fields a human-mode log line passes: that mode prints only the text. */
+const NO_FIELDS: Fields = Object.freeze({});
 
 /**
  * Accepts until the runtime stops. A connection reset before it was accepted
@@ -38,11 +42,17 @@ export async function acceptLoop(rt: Runtime, listener: Deno.Listener): Promise<
       }
       continue;
     }
-    const host = (conn.remoteAddr as Deno.NetAddr).hostname;
-    if (turnedAway(rt, conn, host)) continue;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const peer = formatNetAddr(remote);
+    // Without --allow/--deny/--max-conns-per-ip there is nothing to check or count.
+    const access = rt.spec.access;
+    if (access && turnedAway(rt, access, conn, remote.hostname, peer)) continue;
     const open = admit(rt);
-    const task = open === undefined ? reject(rt, conn) : serveConnection(rt, conn, open);
-    track(rt, rt.spec.access?.maxPerIp ? task.finally(() => rt.perIp.remove(host)) : task);
+    const task = open === undefined
+      ? reject(rt, conn, peer)
+      : serveConnection(rt, conn, peer, open);
+    if (!access?.maxPerIp) track(rt, task);
+    else track(rt, task.finally(() => rt.perIp.remove(remote.hostname)));
   }
 }
 
@@ -51,9 +61,14 @@ export async function acceptLoop(rt: Runtime, listener: Deno.Listener): Promise<
  * `--max-conns-per-ip` (logged, counted); true when it did. Otherwise the connection
  * is counted for its address.
  */
-function turnedAway(rt: Runtime, conn: Deno.Conn, host: string): boolean {
-  const peer = formatNetAddr(conn.remoteAddr as Deno.NetAddr);
-  const rule = rt.spec.access && refusal(rt.spec.access, host);
+function turnedAway(
+  rt: Runtime,
+  access: AccessRules,
+  conn: Deno.Conn,
+  host: string,
+  peer: string,
+): boolean {
+  const rule = refusal(access, host);
   if (rule) {
     closeQuietly(conn);
     logDenied(rt, kind(rt), peer, rule);
@@ -110,9 +125,8 @@ function openNow(rt: Runtime): number {
 }
 
 /** Turns away a connection over `--max-conns`: logged, told why if the command says so. */
-async function reject(rt: Runtime, conn: Deno.Conn): Promise<void> {
+async function reject(rt: Runtime, conn: Deno.Conn, peer: string): Promise<void> {
   rt.stats.rejected++;
-  const peer = formatNetAddr(conn.remoteAddr as Deno.NetAddr);
   if (!rt.spec.quiet) {
     const open = openNow(rt);
     rt.out.log(
@@ -134,8 +148,12 @@ async function reject(rt: Runtime, conn: Deno.Conn): Promise<void> {
  * Serves one admitted connection from registration to the disconnect line; over TLS
  * only once its handshake is done (one that fails is logged and closed).
  */
-async function serveConnection(rt: Runtime, conn: Deno.Conn, open: number): Promise<void> {
-  const peer = formatNetAddr(conn.remoteAddr as Deno.NetAddr);
+async function serveConnection(
+  rt: Runtime,
+  conn: Deno.Conn,
+  peer: string,
+  open: number,
+): Promise<void> {
   if (rt.spec.tls && !await handshake(rt, conn as Deno.TlsConn, peer)) return release(rt);
   const id = rt.nextId++;
   const label = `${rt.idPrefix}${id}`;
@@ -145,14 +163,21 @@ async function serveConnection(rt: Runtime, conn: Deno.Conn, open: number): Prom
   rt.open.set(c, tracked);
   rt.stats.connections++;
   rt.stats.maxOpen = Math.max(rt.stats.maxOpen, open);
-  if (!rt.spec.quiet) {
-    rt.out.log(
-      "connect",
-      { transport: kind(rt), id: label, peer, open },
-      `connect #${label} from ${peer} (${open} open)`,
-    );
+  if (!rt.spec.quiet) logConnect(rt, label, peer, open);
+  // The handler is awaited right here, not through a helper: a helper was one more
+  // promise chain (or suspended generator) per connection, held while it is open, and
+  // one more turn; this generator is the only one a waiting connection keeps.
+  let failure: string | undefined;
+  try {
+    const handled = rt.spec.tcp!(c);
+    if (handled instanceof Promise) await handled;
+    else {
+      tracked.hooks = handled;
+      await handled.done;
+    }
+  } catch (err) {
+    failure = handlerFailure(rt, err);
   }
-  const failure = await runHandler(rt, tracked);
   c.close();
   rt.open.delete(c);
   release(rt);
@@ -179,31 +204,19 @@ async function handshake(rt: Runtime, conn: Deno.TlsConn, peer: string): Promise
   return false;
 }
 
-/**
- * Runs the command's handler; resolves to why it failed, if it did (a bug, not a
- * hang-up). Not an async function: every open connection waits in here, and a chained
- * promise holds less than a suspended generator.
- */
-function runHandler(rt: Runtime, tracked: Tracked): Promise<string | undefined> {
-  let done: Promise<void>;
-  try {
-    const handled = rt.spec.tcp!(tracked.c);
-    if (handled instanceof Promise) {
-      done = handled;
-    } else {
-      tracked.hooks = handled;
-      done = handled.done;
-    }
-  } catch (err) {
-    return Promise.resolve(handlerFailure(rt, err));
-  }
-  return done.then(() => undefined, (err) => handlerFailure(rt, err));
-}
-
+/** Why a handler failed (a bug, counted), or undefined when the peer just hung up. */
 function handlerFailure(rt: Runtime, err: unknown): string | undefined {
   if (isDisconnect(err)) return undefined;
   rt.stats.handlerErrors++;
   return err instanceof Error ? err.message : String(err);
+}
+
+// The two lines every connection logs are built only in the form the mode prints: the
+// text in human mode, the fields object with --json (Output.log ignores the other one).
+
+function logConnect(rt: Runtime, label: string, peer: string, open: number): void {
+  if (rt.out.json) rt.out.log("connect", { transport: kind(rt), id: label, peer, open });
+  else rt.out.log("connect", NO_FIELDS, `connect #${label} from ${peer} (${open} open)`);
 }
 
 function logDisconnect(
@@ -215,9 +228,14 @@ function logDisconnect(
   const ms = Math.round(elapsedMs);
   const reason = failure ? `error: ${failure}` : c.closeReason ?? "closed";
   const { label, peer, bytesIn, bytesOut } = c;
+  if (rt.out.json) {
+    const transport = kind(rt);
+    const fields = { transport, id: label, peer, reason, bytesIn, bytesOut, durationMs: ms };
+    return rt.out.log("disconnect", fields);
+  }
   rt.out.log(
     "disconnect",
-    { transport: kind(rt), id: label, peer, reason, bytesIn, bytesOut, durationMs: ms },
+    NO_FIELDS,
     `disconnect #${label} ${peer} after ${
       formatElapsed(ms)
     }, ${bytesIn} bytes in, ${bytesOut} out (${reason})`,

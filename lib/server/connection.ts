@@ -54,6 +54,12 @@ export interface Connection {
 /** What a read returns once a lingering close started: the end of input. */
 const END: Promise<null> = Promise.resolve(null);
 
+/**
+ * A write's failure as the runtime's own reaction sees it: the handler's await sees the
+ * error. One shared function, not an arrow per write.
+ */
+const ignore = (): void => {};
+
 /** Longest a lingering close waits for the peer to close after our FIN. */
 export const LINGER_MS = 500;
 
@@ -146,9 +152,9 @@ export class RuntimeConnection implements Connection {
     const writing = this.#conn.write(bytes);
     if (this.#trace) {
       const trace = this.#trace;
-      writing.then((n) => trace("write", this.peer, bytes.subarray(0, n)), () => {});
+      writing.then((n) => trace("write", this.peer, bytes.subarray(0, n)), ignore);
     }
-    writing.then(this.#afterWrite, () => {});
+    writing.then(this.#afterWrite, ignore);
     return writing;
   }
 

@@ -81,10 +81,14 @@ export function createRuntime(spec: ServerSpec, options: ListenOptions): Runtime
  */
 export function track(rt: Runtime, task: Promise<void>): void {
   rt.tasks.add(task);
+  const forget = () => rt.tasks.delete(task);
   // A handler's own errors are caught where it runs; this only keeps a failure in
-  // logging from becoming an unhandled rejection that ends the server.
-  task.catch((err) => rt.out.note(`sockit: connection task failed: ${String(err)}`))
-    .finally(() => rt.tasks.delete(task));
+  // logging from becoming an unhandled rejection that ends the server. One `then`, not
+  // `.catch().finally()`: that chain made four more promises per connection.
+  task.then(forget, (err) => {
+    forget();
+    rt.out.note(`sockit: connection task failed: ${String(err)}`);
+  });
 }
 
 /**
