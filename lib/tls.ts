@@ -13,6 +13,7 @@
  * @module
  */
 
+import { closeQuietly } from "./close.ts";
 import {
   InterruptedError,
   ProtocolError,
@@ -195,12 +196,6 @@ async function bounded<T>(work: Promise<T>, conn: { close(): void }, at: Handsha
   } finally {
     at.signal?.removeEventListener("abort", onAbort);
   }
-}
-
-function closeQuietly(conn: { close(): void }): void {
-  try {
-    conn.close();
-  } catch { /* already closed */ }
 }
 
 const TRUST_HINT = "pass --ca FILE, or --insecure to skip the check";

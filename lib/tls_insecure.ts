@@ -11,6 +11,7 @@
 import { Buffer } from "node:buffer";
 import { Duplex } from "node:stream";
 import { connect, type TLSSocket } from "node:tls";
+import { closeQuietly } from "./close.ts";
 import type { DialedConn } from "./net.ts";
 
 /**
@@ -53,9 +54,7 @@ function duplexOf(conn: Deno.TcpConn): Duplex {
       conn.closeWrite().then(() => done(), done);
     },
     destroy(err, done) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
+      closeQuietly(conn);
       done(err);
     },
   });

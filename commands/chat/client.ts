@@ -9,6 +9,7 @@
  */
 
 import { type Address, formatAddress } from "../../lib/address.ts";
+import { closeQuietly } from "../../lib/close.ts";
 import { formatDuration } from "../../lib/duration.ts";
 import {
   ConnectError,
@@ -193,9 +194,7 @@ class Session {
   close(): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
+    closeQuietly(this.#conn);
   }
 
   async #read(): Promise<void> {

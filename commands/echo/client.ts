@@ -7,6 +7,7 @@
 
 import type { Address } from "../../lib/address.ts";
 import { formatAddress, formatNetAddr } from "../../lib/address.ts";
+import { closeQuietly } from "../../lib/close.ts";
 import { formatDuration, formatElapsed } from "../../lib/duration.ts";
 import {
   CheckFailedError,
@@ -162,9 +163,7 @@ function tcpExchanger(conn: DialedConn, where: string, trace?: Tracer): Exchange
     close() {
       if (closed) return;
       closed = true;
-      try {
-        conn.close();
-      } catch { /* already closed */ }
+      closeQuietly(conn);
     },
   };
 

@@ -20,6 +20,7 @@ import {
   type NistFields,
   parseDaytime,
 } from "../../lib/daytime_format.ts";
+import { closeQuietly } from "../../lib/close.ts";
 import { formatDuration } from "../../lib/duration.ts";
 import {
   InterruptedError,
@@ -206,9 +207,7 @@ async function askTcp(query: Query, context: QueryContext): Promise<Answer> {
     const at = { address: where, transport: "tcp" as const, t1: clock.start, t4: arrived };
     return daytime ? daytimeAnswer(query, bytes, at) : timeAnswer(query, bytes, at);
   } finally {
-    try {
-      conn.close();
-    } catch { /* closed to abandon a read */ }
+    closeQuietly(conn); // closed already when a read was abandoned
   }
 }
 

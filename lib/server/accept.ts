@@ -6,6 +6,7 @@
  */
 
 import { formatNetAddr } from "../address.ts";
+import { closeQuietly } from "../close.ts";
 import { formatElapsed } from "../duration.ts";
 import { isDisconnect } from "../errors.ts";
 import type { Fields } from "../output.ts";
@@ -86,12 +87,6 @@ function turnedAway(
     );
   }
   return true;
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch { /* reset already */ }
 }
 
 /**
@@ -191,9 +186,7 @@ async function handshake(rt: Runtime, conn: Deno.TlsConn, peer: string): Promise
   const failed = await serverHandshake(conn, rt.stopping.signal);
   if (failed === undefined) return true;
   rt.stats.tlsFailed++;
-  try {
-    conn.close();
-  } catch { /* the client is gone already */ }
+  closeQuietly(conn);
   if (!rt.spec.quiet) {
     rt.out.log(
       "tls_failed",

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { closeQuietly } from "../close.ts";
 import { within } from "../pause.ts";
 import type { Direction } from "../trace.ts";
 
@@ -194,8 +195,6 @@ export class RuntimeConnection implements Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch { /* already closed by the peer's reset */ }
+    closeQuietly(this.#conn);
   }
 }
