@@ -320,7 +320,7 @@ const SPECIFICITY: readonly number[] = [
   ExitCode.interrupted,
   ExitCode.usage,
   ExitCode.protocol,
-  8, // TLS verification, once it lands
+  ExitCode.tls,
   ExitCode.checkFailed,
   ExitCode.refused,
   ExitCode.resolve,

@@ -7,6 +7,7 @@
 
 import { formatDuration } from "../duration.ts";
 import { formatBytes } from "../flags.ts";
+import { counted } from "../numbers.ts";
 import type { Fields } from "../output.ts";
 
 /** What a server did, for the summary line (and merged across workers). */
@@ -102,16 +103,15 @@ export function summaryLine(
   extra: Fields = {},
 ): { fields: Fields; text: string } {
   const dropped = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
-  const parts = [count(stats.connections, "connection"), `${stats.maxOpen} at most at once`];
+  const parts = [counted(stats.connections, "connection"), `${stats.maxOpen} at most at once`];
   if (stats.rejected) parts.push(`${stats.rejected} rejected over --max-conns`);
   if (stats.overPerIp) parts.push(`${stats.overPerIp} rejected over --max-conns-per-ip`);
   if (stats.denied) parts.push(`${stats.denied} denied by --allow/--deny`);
   if (stats.tlsFailed) parts.push(`${stats.tlsFailed} failed the TLS handshake`);
   // "5 bytes in", but "64KiB in" (not "64KiB bytes in").
-  const bytes = (n: number) => /\d$/.test(formatBytes(n)) ? count(n, "byte") : formatBytes(n);
+  const bytes = (n: number) => /\d$/.test(formatBytes(n)) ? counted(n, "byte") : formatBytes(n);
   parts.push(`${bytes(stats.bytesIn)} in`, `${bytes(stats.bytesOut)} out`);
-  if (stats.datagrams) parts.push(count(stats.datagrams, "datagram"));
+  if (stats.datagrams) parts.push(counted(stats.datagrams, "datagram"));
   if (dropped) parts.push(`${dropped} dropped by the source guard`);
   for (const [key, value] of Object.entries(extra)) parts.push(`${key} ${value}`);
   return {
