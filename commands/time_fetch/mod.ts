@@ -150,7 +150,7 @@ sends a kiss-o'-death is not asked again in later --count rounds (RFC 4330).`,
     const answers: Answer[] = [];
     const failures: SockitError[] = [];
     // RFC 4330 §8: a server that sent a kiss-o'-death is not asked again.
-    const kissed = new Map<Query, KissOfDeath>();
+    const kissed = new Set<Query>();
     try {
       for (let round = 1; round <= options.count; round++) {
         if (round > 1) await pause(options.interval, interrupted.signal);
@@ -174,7 +174,7 @@ sends a kiss-o'-death is not asked again in later --count rounds (RFC 4330).`,
             if (many) reportFailure(out, asking[i].server, round, result);
             else throw result; // one server: the command's error (and --json error event)
             if (result instanceof KissOfDeath) {
-              kissed.set(asking[i], result);
+              kissed.add(asking[i]);
               if (round < options.count) {
                 out.note(
                   `sockit: note: not asking ${asking[i].server} again: it sent ` +
