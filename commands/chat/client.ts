@@ -23,6 +23,7 @@ import { FrameError, lengthPrefixDecoder, U32_SKIP_LIMIT } from "../../lib/frami
 import type { Io } from "../../lib/io.ts";
 import { dial, type DialedConn } from "../../lib/net.ts";
 import type { TlsClientOptions } from "../../lib/tls.ts";
+import { counted } from "../../lib/numbers.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { type KeepAlive, keepAlive, pingEvery } from "./keepalive.ts";
 import {
@@ -743,8 +744,8 @@ export class ChatClient {
           overdueIn = Math.max(oldest, this.#answeredAt) + timeout - Date.now();
           if (overdueIn <= 0) {
             throw new TimeoutError(
-              `chat ${this.#where}: ${this.#pending.size + this.#awaiting.length} message${
-                this.#pending.size + this.#awaiting.length === 1 ? "" : "s"
+              `chat ${this.#where}: ${
+                counted(this.#pending.size + this.#awaiting.length, "message")
               } not acknowledged within ${formatDuration(timeout)}`,
               { hint: "raise --timeout if the server is slow" },
             );

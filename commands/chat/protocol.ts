@@ -17,6 +17,7 @@ import {
   lengthPrefixHeader,
   lineFrame,
 } from "../../lib/framing.ts";
+import { counted } from "../../lib/numbers.ts";
 import { concat } from "./outbox.ts";
 import { skeleton } from "./confusables.ts";
 
@@ -473,7 +474,7 @@ export function encodeWelcome(
     tail = encoder.encode(`],"limits":${JSON.stringify(limits)},"ts":${JSON.stringify(ts)}}`);
   } else {
     const n = users.count;
-    head = encoder.encode(`*** welcome ${name}; ${n} user${n === 1 ? "" : "s"} here: `);
+    head = encoder.encode(`*** welcome ${name}; ${counted(n, "user")} here: `);
     list = users.bytes("text");
     tail = encoder.encode(dialect === "line" ? "; /help for commands\n" : "; /help for commands");
   }
@@ -555,9 +556,9 @@ export function formatText(message: ServerMessage, viewer?: string): string {
     case "who":
       return `*** users: ${message.users.join(", ")}`;
     case "welcome":
-      return `*** welcome ${message.name}; ${message.users.length} user${
-        message.users.length === 1 ? "" : "s"
-      } here: ${message.users.join(", ")}; /help for commands`;
+      return `*** welcome ${message.name}; ${counted(message.users.length, "user")} here: ${
+        message.users.join(", ")
+      }; /help for commands`;
     case "help":
       return `*** ${message.lines.join("; ")}`;
     case "error":

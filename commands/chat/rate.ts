@@ -8,6 +8,7 @@
  */
 
 import { formatDuration, parseDuration } from "../../lib/duration.ts";
+import { counted } from "../../lib/numbers.ts";
 
 /** A rate: at most `count` messages per `perMs` milliseconds, bursts of up to `count`. */
 export interface Rate {
@@ -226,7 +227,7 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export function rateLimitedMessage(rate: Rate): string {
-  return `You are sending more than ${rate.count} message${rate.count === 1 ? "" : "s"} per ${
+  return `You are sending more than ${counted(rate.count, "message")} per ${
     formatDuration(rate.perMs)
   } (--rate ${rate.text}): the rest are delayed, not dropped`;
 }

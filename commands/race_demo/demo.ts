@@ -7,7 +7,7 @@
 
 import { CheckFailedError, InterruptedError } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
-import { formatCount } from "../../lib/numbers.ts";
+import { counted, formatCount } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { wrap } from "../../lib/wrap.ts";
 import type { Mode } from "./memory.ts";
@@ -73,8 +73,8 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<number>
     { modes, workers, iterations, trials, cores: plan.cores },
     out.paint.bold(
       `race-demo: ${workers} workers each add 1 to one shared counter ` +
-        `${formatCount(iterations)} times; ${trials} trial${trials === 1 ? "" : "s"} per mode ` +
-        `(${plan.cores} core${plan.cores === 1 ? "" : "s"})`,
+        `${formatCount(iterations)} times; ${counted(trials, "trial")} per mode ` +
+        `(${counted(plan.cores, "core")})`,
     ),
   );
   const layout = tableLayout(workers * iterations);
@@ -158,7 +158,7 @@ export function verdict(failed: readonly ModeSummary[]): number {
   if (failed.length === 0) return 0;
   const what = failed.map((s) =>
     `${s.mode} lost ${formatCount(s.lost)} update${s.lost === 1 ? "" : "s"} in ` +
-    `${s.trialsWithLoss} of ${s.trials} trial${s.trials === 1 ? "" : "s"}`
+    `${s.trialsWithLoss} of ${counted(s.trials, "trial")}`
   );
   throw new CheckFailedError(`${what.join("; ")}; it must lose none`, {
     hint: "this is a bug in sockit, please report it",

@@ -21,7 +21,7 @@ import {
   UsageError,
 } from "../../lib/errors.ts";
 import { defineFlags } from "../../lib/flags.ts";
-import { round } from "../../lib/numbers.ts";
+import { counted, round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { createOutput } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
@@ -340,8 +340,7 @@ function reportSummary(
 ): void {
   const ok = best !== undefined &&
     (maxOffset === undefined || Math.abs(best.offsetMs) <= maxOffset);
-  const count = `${answers.length} answer${answers.length === 1 ? "" : "s"}, ${failures.length} ` +
-    `failed`;
+  const count = `${counted(answers.length, "answer")}, ${failures.length} failed`;
   const text = best
     ? `--- ${count}; best: ${best.server}, offset ${signedElapsed(best.offsetMs)} +/- ${
       formatElapsed(best.errorMs)

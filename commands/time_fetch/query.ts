@@ -32,6 +32,7 @@ import {
 } from "../../lib/errors.ts";
 import type { Io } from "../../lib/io.ts";
 import { dial, type DialedConn, openUdp } from "../../lib/net.ts";
+import { counted } from "../../lib/numbers.ts";
 import { fromRfc868, type NtpTimestamp } from "../../lib/time.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { checkReply, clientRequest, ntpOffset, refIdText, serverTimes } from "./ntp.ts";
@@ -420,7 +421,7 @@ async function udpExchange<T>(query: Query, context: QueryContext, round: UdpRou
 function noAnswer(query: Query, tries: number, where: string): TimeoutError {
   return new TimeoutError(
     `${query.protocol} ${where}: no answer within ${formatDuration(query.timeout)} ` +
-      `(${tries} request${tries === 1 ? "" : "s"} over udp)`,
+      `(${counted(tries, "request")} over udp)`,
     // Deno's UDP sockets never see the ICMP refusal (README, "UDP to a closed port").
     {
       hint:
