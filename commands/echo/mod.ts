@@ -149,7 +149,8 @@ per probe and a summary (sent, received, loss, min/avg/max/p99 round trip). Exit
 every probe came back intact, 1 when any came back wrong or not at all (a server that
 closes the connection before replying included), 3 host not found, 4 refused, 5 nothing
 came back before --timeout, 6 the server does not speak TLS (--tls), 8 its certificate
-could not be verified (untrusted, expired, another name).
+could not be verified (untrusted, expired, another name), 130 interrupted (Ctrl-C)
+before every probe was sent.
 
 With --tls-cert and --tls-key the server speaks TLS on its TCP listener; with --tls the
 client does, verifying the certificate against the system's roots or --ca.`,
