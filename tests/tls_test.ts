@@ -239,3 +239,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "tls: --max-conns counts a client still in its handshake",
+  ignore,
+  async fn() {
+    await using server = await tlsServer("echo", undefined, ["--max-conns", "1"]);
+    // Connects and says nothing: its handshake holds the one slot (for up to 10 s).
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    const next = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    try {
+      const line = await server.stderr.until((l) => l.startsWith("reject "));
+      assert.match(line, /1 connections open \(--max-conns\)/);
+    } finally {
+      silent.close();
+      next.close();
+    }
+  },
+});

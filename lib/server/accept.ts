@@ -96,7 +96,10 @@ function turnedAway(
 function admit(rt: Runtime): number | undefined {
   const maxConns = rt.spec.maxConns ?? Infinity;
   const shared = rt.spec.openAcrossThreads;
-  if (!shared) return rt.open.size < maxConns ? rt.open.size + 1 : undefined;
+  if (!shared) {
+    const open = openNow(rt);
+    return open < maxConns ? open + 1 : undefined;
+  }
   const before = Atomics.add(shared, 0, 1);
   if (before < maxConns) return before + 1;
   Atomics.sub(shared, 0, 1);
@@ -113,10 +116,13 @@ function release(rt: Runtime): void {
   if (rt.spec.openAcrossThreads) Atomics.sub(rt.spec.openAcrossThreads, 0, 1);
 }
 
-/** Connections open now, on every thread. */
+/**
+ * Connections open now, on every thread: a TLS client still in its handshake holds its
+ * place, or silent clients could pile up past `--max-conns` for the handshake's 10 s.
+ */
 function openNow(rt: Runtime): number {
   const shared = rt.spec.openAcrossThreads;
-  return shared ? Atomics.load(shared, 0) : rt.open.size;
+  return shared ? Atomics.load(shared, 0) : rt.open.size + rt.handshaking;
 }
 
 /** Turns away a connection over `--max-conns`: logged, told why if the command says so. */
@@ -149,7 +155,12 @@ async function serveConnection(
   peer: string,
   open: number,
 ): Promise<void> {
-  if (rt.spec.tls && !await handshake(rt, conn as Deno.TlsConn, peer)) return release(rt);
+  if (rt.spec.tls) {
+    rt.handshaking++;
+    const done = await handshake(rt, conn as Deno.TlsConn, peer);
+    rt.handshaking--; // and, when done, counted in rt.open before anything else runs
+    if (!done) return release(rt);
+  }
   const id = rt.nextId++;
   const label = `${rt.idPrefix}${id}`;
   const c = openConnection(conn, { id, label, peer, trace: rt.tracer });

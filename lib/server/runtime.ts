@@ -39,6 +39,8 @@ export interface Runtime {
   readonly tracer?: Tracer;
   readonly idPrefix: string;
   nextId: number;
+  /** Admitted TLS connections still in their handshake (not yet in `open`). */
+  handshaking: number;
   /** Connection tasks still running: shutdown waits for them. */
   readonly tasks: Set<Promise<void>>;
   /** Connections open per address, for `--max-conns-per-ip`. */
@@ -64,6 +66,7 @@ export function createRuntime(spec: ServerSpec, options: ListenOptions): Runtime
     tracer: options.trace ? createTracer(options.out.note) : undefined,
     idPrefix: options.idPrefix ?? "",
     nextId: 1,
+    handshaking: 0,
     tasks: new Set(),
     perIp: spec.perIpAcrossThreads
       ? sharedPerIpCount(spec.access?.maxPerIp ?? 0, spec.perIpAcrossThreads)
