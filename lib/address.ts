@@ -5,6 +5,7 @@
  * @module
  */
 
+import { parseIpv4, parseIpv6 } from "./cidr.ts";
 import { UsageError } from "./errors.ts";
 
 /** A host (name or IP literal, IPv6 without brackets) and a port. */
@@ -173,9 +174,7 @@ export function formatNetAddr(addr: Deno.Addr): string {
  * ```
  */
 export function isIPv4(host: string): boolean {
-  const parts = host.split(".");
-  return parts.length === 4 &&
-    parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+  return parseIpv4(host) !== undefined;
 }
 
 /**
@@ -192,27 +191,9 @@ export function isIPv4(host: string): boolean {
  */
 export function isIPv6(host: string): boolean {
   const percent = host.indexOf("%");
-  const zone = percent < 0 ? "" : host.slice(percent + 1);
-  if (percent >= 0 && !/^[\w.-]+$/.test(zone)) return false;
-  let addr = percent < 0 ? host : host.slice(0, percent);
-  let groups = 0;
-  const lastColon = addr.lastIndexOf(":");
-  if (lastColon < 0) return false;
-  if (addr.slice(lastColon + 1).includes(".")) {
-    if (!isIPv4(addr.slice(lastColon + 1))) return false;
-    addr = addr.slice(0, lastColon + 1) + "0"; // stands for the IPv4 tail's first group
-    groups = 1;
-  }
-  const halves = addr.split("::");
-  if (halves.length > 2) return false;
-  const group = /^[0-9a-fA-F]{1,4}$/;
-  for (const half of halves) {
-    if (half === "") continue;
-    const parts = half.split(":");
-    if (!parts.every((p) => group.test(p))) return false;
-    groups += parts.length;
-  }
-  return halves.length === 2 ? groups <= 7 : groups === 8;
+  if (percent < 0) return parseIpv6(host) !== undefined;
+  return /^[\w.-]+$/.test(host.slice(percent + 1)) &&
+    parseIpv6(host.slice(0, percent)) !== undefined;
 }
 
 /**

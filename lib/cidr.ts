@@ -48,7 +48,16 @@ export function parseIp(text: string): Ip | undefined {
   return { family: 6, value: v6 };
 }
 
-function parseIpv4(text: string): bigint | undefined {
+/**
+ * A dotted-quad IPv4 address as a number, or undefined when `text` is not one.
+ *
+ * @example
+ * ```ts
+ * parseIpv4("10.0.0.1"); // 167772161n
+ * parseIpv4("10.0.0.256"); // undefined
+ * ```
+ */
+export function parseIpv4(text: string): bigint | undefined {
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;
   let value = 0n;
@@ -59,7 +68,18 @@ function parseIpv4(text: string): bigint | undefined {
   return value;
 }
 
-function parseIpv6(text: string): bigint | undefined {
+/**
+ * An IPv6 address (no zone, no brackets) as a number, or undefined when `text` is not
+ * one: eight groups of 1-4 hex digits, or fewer with one `::`; the last two may be a
+ * dotted quad (`::ffff:10.0.0.1`).
+ *
+ * @example
+ * ```ts
+ * parseIpv6("::1"); // 1n
+ * parseIpv6("::1:38425"); // undefined: a group has at most 4 hex digits
+ * ```
+ */
+export function parseIpv6(text: string): bigint | undefined {
   const halves = text.split("::");
   if (halves.length > 2) return undefined;
   const groups = (half: string) => half === "" ? [] : half.split(":");
