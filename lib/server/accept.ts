@@ -52,8 +52,8 @@ export async function acceptLoop(rt: Runtime, listener: Deno.Listener): Promise<
     const task = open === undefined
       ? reject(rt, conn, peer)
       : serveConnection(rt, conn, peer, open);
-    if (!access?.maxPerIp) track(rt, task);
-    else track(rt, task.finally(() => rt.perIp.remove(remote.hostname)));
+    if (!access?.maxPerIp) track(rt, task, peer);
+    else track(rt, task.finally(() => rt.perIp.remove(remote.hostname)), peer);
   }
 }
 

@@ -75,14 +75,15 @@ export function createRuntime(spec: ServerSpec, options: ListenOptions): Runtime
 }
 
 /**
- * Runs `task` as one of the runtime's connection tasks, which shutdown waits for.
+ * Runs `task`, the life of the connection from `peer`, as one of the runtime's
+ * connection tasks, which shutdown waits for.
  *
  * @example
  * ```ts
- * track(rt, serveConnection(rt, conn));
+ * track(rt, serveConnection(rt, conn, peer, open), peer);
  * ```
  */
-export function track(rt: Runtime, task: Promise<void>): void {
+export function track(rt: Runtime, task: Promise<void>, peer: string): void {
   rt.tasks.add(task);
   const forget = () => rt.tasks.delete(task);
   // A handler's own errors are caught where it runs; this only keeps a failure in
@@ -90,7 +91,7 @@ export function track(rt: Runtime, task: Promise<void>): void {
   // `.catch().finally()`: that chain made four more promises per connection.
   task.then(forget, (err) => {
     forget();
-    rt.out.note(`sockit: connection task failed: ${String(err)}`);
+    rt.out.note(`sockit: connection from ${peer}: ${String(err)}`);
   });
 }
 
