@@ -204,3 +204,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test("access: the 10th denied line says that further denials are sampled", async () => {
+  await using server = await echoServer("--transport", "udp", "--deny", "127.0.0.1");
+  const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: server.port };
+  const peer = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (let i = 0; i < 12; i++) await peer.send(te.encode("x"), to);
+    const tenth = await server.stderr.until((l) =>
+      l.startsWith("denied ") && l.includes("one line per 1000")
+    );
+    assert.match(
+      tenth,
+      /^denied 127\.0\.0\.1:\d+ \(udp: --deny 127\.0\.0\.1\) \(further denials: /,
+    );
+  } finally {
+    peer.close();
+  }
+});

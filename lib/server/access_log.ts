@@ -5,7 +5,7 @@
  */
 
 import type { Runtime } from "./runtime.ts";
-import { logsDrop } from "./udp_guard.ts";
+import { logsDrop, sampledSuffix } from "./udp_guard.ts";
 
 /**
  * Counts a refused connection or datagram and logs it (`denied 10.1.2.3:5123 (...)`): the
@@ -22,6 +22,6 @@ export function logDenied(rt: Runtime, transport: string, peer: string, rule: st
   rt.out.log(
     "denied",
     { transport, peer, rule, count },
-    `denied ${peer} (${transport}: ${rule})${count > 10 ? ` (${count} so far)` : ""}`,
+    `denied ${peer} (${transport}: ${rule})${sampledSuffix(count, "denials")}`,
   );
 }

@@ -56,9 +56,23 @@ export function logsDrop(count: number): boolean {
  * ```
  */
 export function dropText(peer: string, reason: DropReason, count: number): string {
-  return `drop datagram from ${peer}: ${reasonText[reason]}` +
-    (count === DROP_LOG_FIRST ? " (further drops: one line per 1000)" : "") +
-    (count > DROP_LOG_FIRST ? ` (${count} so far)` : "");
+  return `drop datagram from ${peer}: ${reasonText[reason]}${sampledSuffix(count, "drops")}`;
+}
+
+/**
+ * What a line {@linkcode logsDrop} lets through says about the ones it holds back: at
+ * the last logged one by one, that the rest are sampled; past it, the running count.
+ *
+ * @example
+ * ```ts
+ * sampledSuffix(3, "drops"); // ""
+ * sampledSuffix(10, "drops"); // " (further drops: one line per 1000)"
+ * sampledSuffix(2000, "drops"); // " (2000 so far)"
+ * ```
+ */
+export function sampledSuffix(count: number, what: string): string {
+  if (count === DROP_LOG_FIRST) return ` (further ${what}: one line per 1000)`;
+  return count > DROP_LOG_FIRST ? ` (${count} so far)` : "";
 }
 
 const reasonText: Record<DropReason, string> = {
