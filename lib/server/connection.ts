@@ -90,6 +90,12 @@ export function openConnection(conn: Deno.Conn, options: ConnectionOptions): Run
 /**
  * The runtime's side of a connection: what handlers see plus the idle ticks the sweep
  * counts. A class, so the hot path's calls stay monomorphic.
+ *
+ * @example
+ * ```ts
+ * const c = openConnection(conn, { id: 1, label: "1", peer: "127.0.0.1:50123" });
+ * c.idleTicks++; // the idle sweep's tick; the next read resets it to 0
+ * ```
  */
 export class RuntimeConnection implements Connection {
   readonly id: number;
