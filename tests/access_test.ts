@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { assertSameBytes, runSockit, startSockit, within } from "./helpers.ts";
+import { assertSameBytes, refusedPort, runSockit, startSockit, within } from "./helpers.ts";
 import { connectFrom } from "./access_helpers.ts";
 
 const te = new TextEncoder();
@@ -221,4 +221,14 @@ Deno.test("access: the 10th denied line says that further denials are sampled", 
   } finally {
     peer.close();
   }
+});
+
+Deno.test("access: chat-serve --cluster says a bad CIDR is exit 2 before it dials Redis", async () => {
+  // Nothing listens there: had it dialled, this would be exit 4 (refused).
+  const redis = `redis://127.0.0.1:${await refusedPort()}`;
+  const { code, stderr } = await runSockit(
+    ["chat-serve", "--port", "0", "--cluster", redis, "--allow", "nonsense"],
+  );
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--allow: "nonsense" is not an IP address or CIDR block/);
 });

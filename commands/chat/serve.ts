@@ -210,7 +210,10 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
     ? undefined
     : new PasswordCheck(readPassword(options.passwordFile, "--password-file"));
   const out = createOutput(io, { json: options.json, noColor: options.noColor });
+  // Every flag is read before --cluster reaches Redis: a usage error must not wait on
+  // the network first, nor join a cluster it then never leaves.
   const tls = await serverTls(options);
+  const access = accessRules(options);
   const limits: Limits = {
     maxMessage: options.maxMessage,
     maxFrame: maxFrameFor(options.maxMessage),
@@ -268,7 +271,7 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
       idleTimeout: options.idleTimeout,
       quiet: options.quiet,
       tls,
-      access: accessRules(options),
+      access,
       tcp(c) {
         const session = new Session(c, room, settings);
         return {
