@@ -13,12 +13,11 @@ import { UsageError } from "../lib/errors.ts";
 import { defineFlags } from "../lib/flags.ts";
 import { createOutput } from "../lib/output.ts";
 import {
-  accessRules,
   type Connection,
   type DatagramHandler,
   serve,
   serverFlags,
-  serverTls,
+  serverSettings,
 } from "../lib/server/mod.ts";
 import { toRfc868 } from "../lib/time.ts";
 
@@ -143,17 +142,11 @@ UTC, big-endian, modulo 2^32 so it stays right after the 2036 wrap; default port
     });
     const tcp = (c: Connection) => c.writeAll(answer(io.now()));
     const udp: DatagramHandler = (_data, _peer, reply) => reply(answer(io.now()));
-    const tls = await serverTls(options);
+    const port = options.port ?? (time ? TIME_PORT : DAYTIME_PORT);
     return await serve({
+      ...await serverSettings({ ...options, port }),
       name: "daytime",
-      host: options.host,
-      port: options.port ?? (time ? TIME_PORT : DAYTIME_PORT),
       transport: options.transport,
-      maxConns: options.maxConns,
-      idleTimeout: options.idleTimeout,
-      quiet: options.quiet,
-      tls,
-      access: accessRules(options),
       tcp,
       udp,
     }, { io, out, trace: options.trace });

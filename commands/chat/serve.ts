@@ -14,13 +14,12 @@ import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
 import { within } from "../../lib/pause.ts";
 import {
-  accessRules,
   type Connection,
   DEFAULT_GRACE_MS,
   emptyStats,
   serve,
   serverFlags,
-  serverTls,
+  serverSettings,
 } from "../../lib/server/mod.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import type { ClusterRoom } from "./cluster/room.ts";
@@ -212,8 +211,7 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
   const out = createOutput(io, { json: options.json, noColor: options.noColor });
   // Every flag is read before --cluster reaches Redis: a usage error must not wait on
   // the network first, nor join a cluster it then never leaves.
-  const tls = await serverTls(options);
-  const access = accessRules(options);
+  const runtime = await serverSettings(options);
   const limits: Limits = {
     maxMessage: options.maxMessage,
     maxFrame: maxFrameFor(options.maxMessage),
@@ -263,15 +261,9 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
   const room = cluster ?? new Room(roomOptions);
   try {
     return await serve({
+      ...runtime,
       name: "chat-serve",
-      host: options.host,
-      port: options.port,
       transport: "tcp",
-      maxConns: options.maxConns,
-      idleTimeout: options.idleTimeout,
-      quiet: options.quiet,
-      tls,
-      access,
       tcp(c) {
         const session = new Session(c, room, settings);
         return {

@@ -12,14 +12,13 @@ import { ExitCode, SockitError, UsageError } from "../../lib/errors.ts";
 import { defineFlags, flagName } from "../../lib/flags.ts";
 import { createOutput, type Output } from "../../lib/output.ts";
 import {
-  accessRules,
   emptyStats,
   mergeStats,
   serve,
   type Server,
   serverFlags,
+  serverSettings,
   type ServerStats,
-  serverTls,
   SHARED_PER_IP_BUCKETS,
 } from "../../lib/server/mod.ts";
 import { tlsClientFlags, tlsClientOptions } from "../../lib/tls.ts";
@@ -200,8 +199,8 @@ async function runServer(
   io: Io,
   out: Output,
 ): Promise<number> {
-  const tls = await serverTls(options);
-  const access = accessRules(options);
+  const settings = await serverSettings(options);
+  const { tls, access } = settings;
   const plan = workerPlan(io.os, options.workers);
   if (plan.note) out.note(plan.note);
   const threads = plan.threads;
@@ -212,17 +211,11 @@ async function runServer(
     ? new Int32Array(new SharedArrayBuffer(4 * SHARED_PER_IP_BUCKETS))
     : undefined;
   return await serve({
+    ...settings,
     name: "echo",
-    host: options.host,
-    port: options.port,
     transport: options.transport,
-    maxConns: options.maxConns,
     openAcrossThreads,
-    idleTimeout: options.idleTimeout,
-    quiet: options.quiet,
     reusePort: threads > 1,
-    tls,
-    access,
     perIpAcrossThreads,
     tcp: echoConnection,
     udp: echoDatagram,

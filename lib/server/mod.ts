@@ -22,7 +22,12 @@
 
 export { type AccessRules, accessRules, refusal, SHARED_PER_IP_BUCKETS } from "./access.ts";
 export { type Connection, LINGER_MS } from "./connection.ts";
-export { serverFlags } from "./flags.ts";
+export {
+  serverFlags,
+  type ServerFlagValues,
+  type ServerSettings,
+  serverSettings,
+} from "./flags.ts";
 export { listen, type Server } from "./listen.ts";
 export type { ListenOptions } from "./runtime.ts";
 export { announceListening, serve, type ServeOptions } from "./serve.ts";
