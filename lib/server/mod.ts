@@ -15,7 +15,8 @@
  * - `udp.ts`, `udp_guard.ts`: the datagram loop and its source guard
  * - `tls.ts`: `--tls-cert`/`--tls-key`, the TLS listener, each client's handshake
  * - `access.ts`: `--allow`, `--deny`, `--max-conns-per-ip` (CIDR parsing: `lib/cidr.ts`)
- * - `stats.ts`: the numbers and the summary line; `flags.ts`: the shared flags
+ * - `stats.ts`: the numbers and the summary line
+ * - `flags.ts`: the shared flags, and `serverSettings()`: their values as spec fields
  *
  * @module
  */
