@@ -344,3 +344,11 @@ Deno.test("cluster: a bad --cluster or --room is a usage error", async () => {
     assert.match(stderr, /--(cluster|room)/);
   }
 });
+
+Deno.test("cluster: --room or --node-timeout without --cluster is a usage error", async () => {
+  for (const [flag, value] of [["--room", "ops"], ["--node-timeout", "3s"]]) {
+    const { code, stderr } = await runSockit(["chat-serve", "--port", "0", flag, value]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, new RegExp(`${flag} needs --cluster redis://HOST:PORT`));
+  }
+});

@@ -9,7 +9,7 @@
 
 import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { defineFlags } from "../../lib/flags.ts";
+import { defineFlags, flagName } from "../../lib/flags.ts";
 import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
 import { within } from "../../lib/pause.ts";
@@ -201,7 +201,22 @@ The protocol, byte for byte: docs/PROTOCOL.md.`,
   },
 });
 
+/**
+ * The resolve step: `--room` and `--node-timeout` shape a cluster, so given without
+ * `--cluster` they are a usage error rather than silently ignored.
+ *
+ * @throws {UsageError} for the first cluster-only flag given without `--cluster`.
+ */
+function checkCluster(options: RunOptions<typeof flags>): void {
+  if (options.cluster !== undefined) return;
+  for (const key of ["room", "nodeTimeout"] as const) {
+    if (!options.given.includes(key)) continue;
+    throw new UsageError(`--${flagName(key)} needs --cluster redis://HOST:PORT`);
+  }
+}
+
 async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<number> {
+  checkCluster(options);
   const rate = options.rate === undefined ? undefined : parseRate(options.rate);
   if (options.rate !== undefined && rate === undefined) {
     throw new UsageError(`--rate: "${options.rate}" is not a rate (like 20/s, 600/m, 5/2s)`);
