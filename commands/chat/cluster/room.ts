@@ -514,11 +514,6 @@ export class ClusterRoom extends Room {
         const member = this.#sender(event, event.name);
         if (!member) return;
         super.leave(member, event.reason);
-        // The room only broadcasts a shutdown leave to nobody (its own clients get the
-        // shutdown notice); here it is another node's people leaving.
-        if (event.reason === "shutdown") {
-          this.broadcast({ type: "leave", name: event.name, reason: event.reason, ts: event.ts });
-        }
         return;
       }
       case "msg": {

@@ -1,0 +1,108 @@
+/**
+ * A cluster node's room in process, on a redis-server of the test's own: the test
+ * writes other nodes' events into the stream itself (and trims it), and reads what the
+ * node's one client would be sent. For what a whole node does, see
+ * `chat_cluster_test.ts`.
+ */
+
+import assert from "node:assert/strict";
+import { joinCluster } from "../commands/chat/cluster/join.ts";
+import { type Link, openLink } from "../commands/chat/cluster/link.ts";
+import type { ClusterRoom } from "../commands/chat/cluster/room.ts";
+import { clusterTarget } from "../commands/chat/cluster/url.ts";
+import type { Outbox } from "../commands/chat/outbox.ts";
+import type { Member } from "../commands/chat/room.ts";
+import { createOutput } from "../lib/output.ts";
+import { fakeIo } from "./helpers.ts";
+import { noRedis, type RedisServer, startRedis } from "./redis_helpers.ts";
+
+const ignore = noRedis();
+const KEY = "sockit:chat:lobby:events";
+
+/** A line client of the room: what it is sent, line by line. */
+function lineMember(id: number) {
+  const got: string[] = [];
+  let wake: (() => void) | undefined;
+  const outbox = {
+    send(bytes: Uint8Array) {
+      got.push(...new TextDecoder().decode(bytes).split("\n").filter((l) => l !== ""));
+      wake?.();
+      return true;
+    },
+  } as unknown as Outbox;
+  const member: Member = { name: "", dialect: "line", outbox, id, peer: "127.0.0.1:1", end() {} };
+  return {
+    member,
+    got,
+    /** The next line it is sent that `match` accepts (a keep-alive timer meanwhile). */
+    async until(match: (line: string) => boolean): Promise<string> {
+      const alive = setTimeout(() => {}, 20_000); // the room's own timers are unref'd
+      try {
+        for (;;) {
+          const at = got.findIndex(match);
+          if (at >= 0) return got.splice(0, at + 1).at(-1)!;
+          await new Promise<void>((resolve) => wake = resolve);
+        }
+      } finally {
+        clearTimeout(alive);
+      }
+    },
+  };
+}
+
+/** A node's room with `options`, and a link of the test's own to the same Redis. */
+async function nodeRoom(
+  redis: RedisServer,
+  options: { announceLimit?: number; url?: string } = {},
+): Promise<{ room: ClusterRoom; link: Link; [Symbol.asyncDispose](): Promise<void> }> {
+  const url = options.url ?? redis.url;
+  const room = await joinCluster({ cluster: url, room: "lobby", history: 0, nodeTimeout: 10_000 }, {
+    limits: {
+      maxMessage: 1024,
+      maxFrame: 5120,
+      maxClients: 10,
+      maxQueue: 1 << 20,
+      idleTimeout: 0,
+      history: 0,
+    },
+    out: createOutput(fakeIo(), { json: false, noColor: true }),
+    now: () => Date.now(),
+    quiet: true,
+    stallTimeout: 1000,
+    announceLimit: options.announceLimit,
+    summaryEveryMs: 0,
+  });
+  const link = await openLink(clusterTarget(redis.url, "lobby"), 10_000);
+  return {
+    room,
+    link,
+    async [Symbol.asyncDispose]() {
+      await room.stop();
+      await link.close();
+    },
+  };
+}
+
+/** Writes an event of another node into the room's stream, as its node would. */
+function publish(link: Link, event: Record<string, unknown>): Promise<unknown> {
+  return link.command(["XADD", KEY, "*", "e", JSON.stringify({ node: "n2", ts: 1, ...event })]);
+}
+
+Deno.test({
+  name: "cluster room: another node's shutdown leaves are summarised above --announce-limit",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using node = await nodeRoom(redis, { announceLimit: 0 });
+    const alice = lineMember(1);
+    node.room.join(alice.member, "alice");
+    await alice.until((l) => l.startsWith("*** welcome alice"));
+    await publish(node.link, { type: "join", name: "bob", conn: 7 });
+    await alice.until((l) => l.endsWith("; 2 here") || l.includes("bob"));
+    await publish(node.link, { type: "leave", name: "bob", reason: "shutdown", conn: 7 });
+    // Counted like any other leave: one summary, never a line of its own.
+    const told = await alice.until((l) => /left/.test(l) && !/ 0 left/.test(l));
+    assert.equal(told, "*** +0 joined, 1 left; 1 here");
+    node.room.shutdown([alice.member]);
+  },
+});
