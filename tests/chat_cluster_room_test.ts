@@ -10,11 +10,11 @@ import { joinCluster } from "../commands/chat/cluster/join.ts";
 import { type Link, openLink } from "../commands/chat/cluster/link.ts";
 import type { ClusterRoom } from "../commands/chat/cluster/room.ts";
 import { clusterTarget } from "../commands/chat/cluster/url.ts";
-import type { Outbox } from "../commands/chat/outbox.ts";
+import { Outbox } from "../commands/chat/outbox.ts";
 import type { Member } from "../commands/chat/room.ts";
 import { createOutput } from "../lib/output.ts";
 import { fakeIo } from "./helpers.ts";
-import { noRedis, type RedisServer, startRedis } from "./redis_helpers.ts";
+import { noRedis, type RedisServer, startProxy, startRedis } from "./redis_helpers.ts";
 
 const ignore = noRedis();
 const KEY = "sockit:chat:lobby:events";
@@ -23,24 +23,27 @@ const KEY = "sockit:chat:lobby:events";
 function lineMember(id: number) {
   const got: string[] = [];
   let wake: (() => void) | undefined;
-  const outbox = {
-    send(bytes: Uint8Array) {
+  const outbox = new Outbox({
+    write(bytes: Uint8Array) {
       got.push(...new TextDecoder().decode(bytes).split("\n").filter((l) => l !== ""));
       wake?.();
-      return true;
+      return Promise.resolve(bytes.length);
     },
-  } as unknown as Outbox;
+  }, { limit: 1 << 20 });
   const member: Member = { name: "", dialect: "line", outbox, id, peer: "127.0.0.1:1", end() {} };
   return {
     member,
     got,
     /** The next line it is sent that `match` accepts (a keep-alive timer meanwhile). */
     async until(match: (line: string) => boolean): Promise<string> {
-      const alive = setTimeout(() => {}, 20_000); // the room's own timers are unref'd
+      // The room's own timers are unref'd: this one keeps the test alive meanwhile.
+      let late = false;
+      const alive = setTimeout(() => (late = true, wake?.()), 20_000);
       try {
         for (;;) {
           const at = got.findIndex(match);
           if (at >= 0) return got.splice(0, at + 1).at(-1)!;
+          if (late) throw new Error(`not sent within 20 s; sent: ${JSON.stringify(got)}`);
           await new Promise<void>((resolve) => wake = resolve);
         }
       } finally {
@@ -103,6 +106,53 @@ Deno.test({
     // Counted like any other leave: one summary, never a line of its own.
     const told = await alice.until((l) => /left/.test(l) && !/ 0 left/.test(l));
     assert.equal(told, "*** +0 joined, 1 left; 1 here");
+    node.room.shutdown([alice.member]);
+  },
+});
+
+Deno.test({
+  name: "cluster room: back from an outage the stream's cap outlasted, its clients hear of the gap",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using proxy = startProxy(redis.port);
+    await using node = await nodeRoom(redis, { url: proxy.url });
+    const alice = lineMember(1);
+    node.room.join(alice.member, "alice");
+    await alice.until((l) => l.startsWith("*** welcome alice"));
+    proxy.cut();
+    await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
+    // While it is away the room says more than the stream keeps: the cap's trimming,
+    // done here at once rather than by 10,000 entries.
+    for (let i = 0; i < 5; i++) {
+      await publish(node.link, { type: "msg", from: "bob", text: `m${i}`, conn: 7 });
+    }
+    await node.link.command(["XTRIM", KEY, "MAXLEN", "1"]);
+    proxy.heal();
+    await alice.until((l) => l.includes("some of it is missing here"));
+    await alice.until((l) => l === "*** the room is whole again");
+    assert.equal(node.room.clusterStats().gaps, 1);
+    node.room.shutdown([alice.member]);
+  },
+});
+
+Deno.test({
+  name: "cluster room: back from a short outage, nothing trimmed, no gap is claimed",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using proxy = startProxy(redis.port);
+    await using node = await nodeRoom(redis, { url: proxy.url });
+    const alice = lineMember(1);
+    node.room.join(alice.member, "alice");
+    await alice.until((l) => l.startsWith("*** welcome alice"));
+    proxy.cut();
+    await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
+    await publish(node.link, { type: "msg", from: "bob", text: "m0", conn: 7 });
+    proxy.heal();
+    await alice.until((l) => l === "*** the room is whole again");
+    assert.ok(!alice.got.some((l) => l.includes("missing")), JSON.stringify(alice.got));
+    assert.equal(node.room.clusterStats().gaps, 0);
     node.room.shutdown([alice.member]);
   },
 });
