@@ -17,6 +17,8 @@ export interface ClusterFlags {
   history: number;
   nodeTimeout: number;
   quiet?: boolean;
+  /** `--ca`, read: the PEM of the CA(s) to trust for a `rediss://` Redis. */
+  ca?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function joinCluster(
   const { out } = roomOptions;
   let room: ClusterRoom | undefined;
   const link = await openLink(target, streamCap(flags.history), {
+    ca: flags.ca,
     onDown: (cause) => {
       out.note(`sockit: cluster link to ${target.address} lost: ${cause}; reconnecting`);
       room?.linkDown();
