@@ -321,6 +321,18 @@ Deno.test({
 });
 
 Deno.test({
+  name: "cluster: a Redis that refuses the node's scripts is exit 4 with one line",
+  ignore,
+  async fn() {
+    await using redis = await startRedis({ args: ["--rename-command", "EVALSHA", ""] });
+    const { code, stderr } = await runSockit(["chat-serve", "--port", "0", "--cluster", redis.url]);
+    assert.equal(code, 4, stderr);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.match(stderr, /^sockit: join room lobby on redis 127\.0\.0\.1:\d+: ERR unknown command/);
+  },
+});
+
+Deno.test({
   name: "cluster: Redis out of reach at start is exit 4 with one line",
   async fn() {
     const port = await refusedPort();

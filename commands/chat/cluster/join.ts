@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ConnectError, SockitError } from "../../../lib/errors.ts";
 import type { RoomOptions } from "../room.ts";
 import { openLink } from "./link.ts";
 import { ClusterRoom, streamCap } from "./room.ts";
@@ -60,7 +61,17 @@ export async function joinCluster(
     });
   } catch (err) {
     await link.close();
-    throw err;
+    if (err instanceof SockitError) throw err;
+    // Redis answered but refused what a node needs (EVALSHA renamed away, an ACL user
+    // without scripts or streams): one line, not an internal error.
+    const said = String((err as Error)?.message ?? err).split("\n")[0].replace(
+      /, with args.*$/,
+      "",
+    );
+    throw new ConnectError(`join room ${target.room} on redis ${target.address}: ${said}`, {
+      hint: "the node needs Lua scripts (EVALSHA), streams and the keys sockit:chat:ROOM:*",
+      cause: err,
+    });
   }
   if (!flags.quiet) out.note(`cluster: room ${target.room} on ${target.display} as node ${node}`);
   return room;

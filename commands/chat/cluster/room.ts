@@ -155,7 +155,12 @@ export class ClusterRoom extends Room {
    */
   static async start(options: ClusterRoomOptions): Promise<ClusterRoom> {
     const room = new ClusterRoom(options);
-    await room.#begin();
+    try {
+      await room.#begin();
+    } catch (err) {
+      room.#stop.abort(); // the heartbeat's timer, started first
+      throw err;
+    }
     return room;
   }
 
