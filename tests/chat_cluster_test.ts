@@ -183,6 +183,42 @@ Deno.test({
 });
 
 Deno.test({
+  name: "cluster: two nodes notice a dead one together: each of its people leaves once",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using a = await node(redis.url, "--node-timeout", "1s");
+    await using b = await node(redis.url, "--node-timeout", "1s");
+    await using c = await node(redis.url, "--node-timeout", "1s");
+    const alice = await ChatClient.join(a.port, "framed", "alice");
+    const bob = await ChatClient.join(b.port, "framed", "bob");
+    for (const name of ["carol", "dan"]) await ChatClient.join(c.port, "line", name);
+    await alice.untilJson({ type: "join", name: "dan" });
+    await bob.untilJson({ type: "join", name: "dan" });
+    c.proc.kill("SIGKILL");
+    await c.proc.status;
+    for (const client of [alice, bob]) {
+      for (const name of ["carol", "dan"]) {
+        assert.equal((await client.untilJson({ type: "leave", name })).reason, "node_lost");
+      }
+    }
+    // Both reapers have beaten several times by the time this comes back through the
+    // stream on both nodes (a beat is every quarter of the timeout).
+    for (let i = 0; i < 3; i++) {
+      await alice.sendJson({ type: "say", text: `after${i}`, id: `${i}` });
+      await bob.untilJson({ type: "msg", text: `after${i}` });
+      await new Promise((resolve) => setTimeout(resolve, 250)); // a beat's period, not a sync
+    }
+    for (const client of [alice, bob]) {
+      const leaves = client.seen.filter((t) => t.includes('"leave"'));
+      assert.equal(leaves.length, 2, JSON.stringify(leaves));
+    }
+    await alice.close();
+    await bob.close();
+  },
+});
+
+Deno.test({
   name: "cluster: SIGTERM of a node: its people leave as shutdown, it exits 0",
   ignore,
   async fn() {
