@@ -152,3 +152,32 @@ Deno.test({
     node.room.shutdown([alice.member]);
   },
 });
+
+Deno.test({
+  name: "cluster room: back on a Redis that refuses the scripts at first, the link tries again",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using proxy = startProxy(redis.port);
+    await using node = await nodeRoom(redis, { url: proxy.url });
+    const alice = lineMember(1);
+    node.room.join(alice.member, "alice");
+    await alice.until((l) => l.startsWith("*** welcome alice"));
+    proxy.cut();
+    await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
+    // The node's connections come back, but loading its scripts is refused (NOPERM).
+    await node.link.command(["ACL", "SETUSER", "default", "-script"]);
+    proxy.heal();
+    // Redis's ACL log says when the node tried and was refused.
+    for (
+      let polls = 0;
+      !JSON.stringify(await node.link.command(["ACL", "LOG"])).includes("script");
+    ) {
+      if (++polls > 2000) throw new Error("the node never tried to load its scripts");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await node.link.command(["ACL", "SETUSER", "default", "+script"]);
+    await alice.until((l) => l === "*** the room is whole again");
+    node.room.shutdown([alice.member]);
+  },
+});

@@ -170,17 +170,27 @@ export async function openLink(
       shas.set(name, await commands.scriptLoad(text));
     }
   };
+  // Loading the scripts can fail on connections that stay up (a Redis still loading its
+  // data, an ACL change): no "ready" comes again, so the link tries again by itself.
+  let retries = 0;
+  let retry: ReturnType<typeof setTimeout> | undefined;
   const check = () => {
+    clearTimeout(retry);
+    retry = undefined;
     if (up || closing || !started || !commands.isReady || !reader.isReady) return;
     // A Redis restarted empty has forgotten the scripts: load them before anything runs.
     loadScripts().then(() => {
       if (up || closing || !commands.isReady || !reader.isReady) return;
+      retries = 0;
       up = true;
       const woken = waiters;
       waiters = [];
       for (const wake of woken) wake();
       options.onUp?.();
-    }, (err) => down(String(err?.message ?? err)));
+    }, (err) => {
+      down(String(err?.message ?? err));
+      if (!closing && retry === undefined) retry = setTimeout(check, backoff(retries++));
+    });
   };
   for (const client of [commands, reader]) {
     client.on("error", (err: Error) => down(err.message));
@@ -239,6 +249,7 @@ export async function openLink(
     async close() {
       closing = true;
       up = false;
+      clearTimeout(retry);
       for (const wake of waiters) wake();
       waiters = [];
       for (const client of [reader, commands]) {
