@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { joinCluster } from "../commands/chat/cluster/join.ts";
 import { type Link, openLink } from "../commands/chat/cluster/link.ts";
-import type { ClusterRoom } from "../commands/chat/cluster/room.ts";
 import { clusterTarget } from "../commands/chat/cluster/url.ts";
 import { Outbox } from "../commands/chat/outbox.ts";
 import type { Member } from "../commands/chat/room.ts";
@@ -57,12 +56,16 @@ function lineMember(id: number) {
   };
 }
 
-/** A node's room with `options`, and a link of the test's own to the same Redis. */
+/**
+ * A node's room with `options` (behind a proxy of its own with `proxied`), alice joined
+ * there, and a link of the test's own to the same Redis.
+ */
 async function nodeRoom(
   redis: RedisServer,
-  options: { announceLimit?: number; url?: string } = {},
-): Promise<{ room: ClusterRoom; link: Link; [Symbol.asyncDispose](): Promise<void> }> {
-  const url = options.url ?? redis.url;
+  options: { announceLimit?: number; proxied?: boolean } = {},
+) {
+  const proxy = options.proxied ? startProxy(redis.port) : undefined;
+  const url = proxy?.url ?? redis.url;
   const room = await joinCluster({ cluster: url, room: "lobby", history: 0, nodeTimeout: 10_000 }, {
     limits: {
       maxMessage: 1024,
@@ -80,12 +83,19 @@ async function nodeRoom(
     summaryEveryMs: 0,
   });
   const link = await openLink(clusterTarget(redis.url, "lobby"), 10_000);
+  const alice = lineMember(1);
+  room.join(alice.member, "alice");
+  await alice.until((l) => l.startsWith("*** welcome alice"));
   return {
     room,
     link,
+    proxy: proxy!,
+    alice,
     async [Symbol.asyncDispose]() {
+      room.shutdown([alice.member]);
       await room.stop();
       await link.close();
+      await proxy?.close();
     },
   };
 }
@@ -101,16 +111,13 @@ Deno.test({
   async fn() {
     await using redis = await startRedis();
     await using node = await nodeRoom(redis, { announceLimit: 0 });
-    const alice = lineMember(1);
-    node.room.join(alice.member, "alice");
-    await alice.until((l) => l.startsWith("*** welcome alice"));
+    const { alice } = node;
     await publish(node.link, { type: "join", name: "bob", conn: 7 });
     await alice.until((l) => l.endsWith("; 2 here") || l.includes("bob"));
     await publish(node.link, { type: "leave", name: "bob", reason: "shutdown", conn: 7 });
     // Counted like any other leave: one summary, never a line of its own.
     const told = await alice.until((l) => /left/.test(l) && !/ 0 left/.test(l));
     assert.equal(told, "*** +0 joined, 1 left; 1 here");
-    node.room.shutdown([alice.member]);
   },
 });
 
@@ -119,11 +126,8 @@ Deno.test({
   ignore,
   async fn() {
     await using redis = await startRedis();
-    await using proxy = startProxy(redis.port);
-    await using node = await nodeRoom(redis, { url: proxy.url });
-    const alice = lineMember(1);
-    node.room.join(alice.member, "alice");
-    await alice.until((l) => l.startsWith("*** welcome alice"));
+    await using node = await nodeRoom(redis, { proxied: true });
+    const { alice, proxy } = node;
     /** Cuts the node off, lets the room say `count` things (then trims to `keep`), heals. */
     const outage = async (count: number, keep?: number) => {
       proxy.cut();
@@ -149,7 +153,6 @@ Deno.test({
       alice.all.indexOf(missing()[0]) < alice.all.lastIndexOf("*** the room is whole again"),
     );
     assert.equal(node.room.clusterStats().gaps, 1);
-    node.room.shutdown([alice.member]);
   },
 });
 
@@ -158,11 +161,8 @@ Deno.test({
   ignore,
   async fn() {
     await using redis = await startRedis();
-    await using proxy = startProxy(redis.port);
-    await using node = await nodeRoom(redis, { url: proxy.url });
-    const alice = lineMember(1);
-    node.room.join(alice.member, "alice");
-    await alice.until((l) => l.startsWith("*** welcome alice"));
+    await using node = await nodeRoom(redis, { proxied: true });
+    const { alice, proxy } = node;
     proxy.cut();
     await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
     // The node's connections come back, but loading its scripts is refused (NOPERM).
@@ -178,6 +178,5 @@ Deno.test({
     }
     await node.link.command(["ACL", "SETUSER", "default", "+script"]);
     await alice.until((l) => l === "*** the room is whole again");
-    node.room.shutdown([alice.member]);
   },
 });
