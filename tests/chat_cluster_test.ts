@@ -239,6 +239,9 @@ Deno.test({
     assert.equal(typeof summary.node, "string");
     assert.equal(summary.nodesSeen, 2);
     assert.ok(summary.received >= 2);
+    // bob's name was released on the way out (not left to expire with --node-timeout).
+    const again = await ChatClient.join(a.port, "line", "bob");
+    await again.close();
     await b[Symbol.asyncDispose]();
     await alice.close();
     await bob.close();
