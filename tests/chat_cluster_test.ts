@@ -183,6 +183,42 @@ Deno.test({
 });
 
 Deno.test({
+  name: "cluster: two nodes notice a dead one together: each of its people leaves once",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using a = await node(redis.url, "--node-timeout", "1s");
+    await using b = await node(redis.url, "--node-timeout", "1s");
+    await using c = await node(redis.url, "--node-timeout", "1s");
+    const alice = await ChatClient.join(a.port, "framed", "alice");
+    const bob = await ChatClient.join(b.port, "framed", "bob");
+    for (const name of ["carol", "dan"]) await ChatClient.join(c.port, "line", name);
+    await alice.untilJson({ type: "join", name: "dan" });
+    await bob.untilJson({ type: "join", name: "dan" });
+    c.proc.kill("SIGKILL");
+    await c.proc.status;
+    for (const client of [alice, bob]) {
+      for (const name of ["carol", "dan"]) {
+        assert.equal((await client.untilJson({ type: "leave", name })).reason, "node_lost");
+      }
+    }
+    // Both reapers have beaten several times by the time this comes back through the
+    // stream on both nodes (a beat is every quarter of the timeout).
+    for (let i = 0; i < 3; i++) {
+      await alice.sendJson({ type: "say", text: `after${i}`, id: `${i}` });
+      await bob.untilJson({ type: "msg", text: `after${i}` });
+      await new Promise((resolve) => setTimeout(resolve, 250)); // a beat's period, not a sync
+    }
+    for (const client of [alice, bob]) {
+      const leaves = client.seen.filter((t) => t.includes('"leave"'));
+      assert.equal(leaves.length, 2, JSON.stringify(leaves));
+    }
+    await alice.close();
+    await bob.close();
+  },
+});
+
+Deno.test({
   name: "cluster: SIGTERM of a node: its people leave as shutdown, it exits 0",
   ignore,
   async fn() {
@@ -203,6 +239,9 @@ Deno.test({
     assert.equal(typeof summary.node, "string");
     assert.equal(summary.nodesSeen, 2);
     assert.ok(summary.received >= 2);
+    // bob's name was released on the way out (not left to expire with --node-timeout).
+    const again = await ChatClient.join(a.port, "line", "bob");
+    await again.close();
     await b[Symbol.asyncDispose]();
     await alice.close();
     await bob.close();
@@ -321,6 +360,18 @@ Deno.test({
 });
 
 Deno.test({
+  name: "cluster: a Redis that refuses the node's scripts is exit 4 with one line",
+  ignore,
+  async fn() {
+    await using redis = await startRedis({ args: ["--rename-command", "EVALSHA", ""] });
+    const { code, stderr } = await runSockit(["chat-serve", "--port", "0", "--cluster", redis.url]);
+    assert.equal(code, 4, stderr);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.match(stderr, /^sockit: join room lobby on redis 127\.0\.0\.1:\d+: ERR unknown command/);
+  },
+});
+
+Deno.test({
   name: "cluster: Redis out of reach at start is exit 4 with one line",
   async fn() {
     const port = await refusedPort();
@@ -342,5 +393,13 @@ Deno.test("cluster: a bad --cluster or --room is a usage error", async () => {
     const { code, stderr } = await runSockit(["chat-serve", "--port", "0", ...args]);
     assert.equal(code, 2, stderr);
     assert.match(stderr, /--(cluster|room)/);
+  }
+});
+
+Deno.test("cluster: --room or --node-timeout without --cluster is a usage error", async () => {
+  for (const [flag, value] of [["--room", "ops"], ["--node-timeout", "3s"]]) {
+    const { code, stderr } = await runSockit(["chat-serve", "--port", "0", flag, value]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, new RegExp(`${flag} needs --cluster redis://HOST:PORT`));
   }
 });

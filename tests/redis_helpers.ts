@@ -21,6 +21,14 @@ export interface RedisServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** PEM files for a TLS-only redis-server (`startRedis({ tls })`). */
+export interface RedisTls {
+  cert: string;
+  key: string;
+  /** The CA of client certificates; Redis wants one even when it asks for none. */
+  ca: string;
+}
+
 /**
  * Whether to skip a Redis test; prints why when skipping.
  *
@@ -54,7 +62,7 @@ async function ask(port: number, command: string): Promise<string | undefined> {
 
 /**
  * Starts `redis-server --port P --bind 127.0.0.1 --save '' --appendonly no` and waits
- * until it answers PING.
+ * until it answers PING; with `tls`, port P speaks only TLS (`rediss://`).
  *
  * @example
  * ```ts
@@ -62,13 +70,24 @@ async function ask(port: number, command: string): Promise<string | undefined> {
  * await startSockit(["chat-serve", "--port", "0", "--cluster", redis.url]);
  * ```
  */
-export async function startRedis(options: { args?: string[] } = {}): Promise<RedisServer> {
+export async function startRedis(
+  options: { args?: string[]; tls?: RedisTls } = {},
+): Promise<RedisServer> {
   const port = freePort();
+  const { tls } = options;
+  // With TLS, the port speaks only TLS (--port 0 turns the plain one off).
+  const listen = tls
+    ? [
+      ...["--port", "0", "--tls-port", String(port), "--tls-auth-clients", "no"],
+      ...["--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca],
+    ]
+    : ["--port", String(port)];
   let proc: Deno.ChildProcess | undefined;
   const spawn = async () => {
     proc = new Deno.Command("redis-server", {
       args: [
-        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        ...listen,
+        ...["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         ...options.args ?? [],
       ],
       stdin: "null",
@@ -80,8 +99,9 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
     const ready = await log.until((line) => line.includes("Ready to accept connections"), 10_000)
       .catch(() => undefined);
     await log.cancel(); // redis-server ignores SIGPIPE: a closed log does not stop it
-    // It answers (NOAUTH too, with --requirepass): it is this server, up.
-    const answer = ready === undefined ? undefined : await ask(port, "PING");
+    // It answers (NOAUTH too, with --requirepass): it is this server, up. (A TLS port
+    // is taken at its log's word: an inline PING would need a handshake first.)
+    const answer = ready === undefined ? undefined : tls ? "+PONG" : await ask(port, "PING");
     if (!answer || !/^(\+PONG|-NOAUTH)/.test(answer)) {
       throw new Error(`redis-server on port ${port} did not start`);
     }
@@ -97,7 +117,7 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
   await spawn();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
     get pid() {
       return proc?.pid ?? 0;
     },

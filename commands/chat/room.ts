@@ -122,6 +122,8 @@ export class Room {
   // The stall check: one coarse sweep over the members, only while there are any,
   // rather than a timer per write.
   #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** `shutdown()` began: this server's own people leave with the shutdown notice. */
+  #stopping = false;
 
   #sweepTick(): number {
     return Math.max(10, Math.min(250, this.#options.stallTimeout / 4));
@@ -257,7 +259,9 @@ export class Room {
       reason,
       ts: this.now(),
     };
-    if (reason !== "shutdown") { // at a shutdown everyone gets the shutdown notice instead
+    // At this server's shutdown everyone here gets the shutdown notice instead; another
+    // cluster node's shutdown is a leave like any other.
+    if (reason !== "shutdown" || !this.#stopping) {
       if (announced) this.broadcast(leave);
       else this.#announcer.left();
     }
@@ -484,6 +488,7 @@ export class Room {
    * their leave, and ends each connection once the notice is written.
    */
   shutdown(members: Iterable<Member>): void {
+    this.#stopping = true;
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.#announcer.stop();

@@ -9,7 +9,7 @@
 
 import { commonFlags, defineCommand, type RunOptions } from "../../lib/command.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { defineFlags } from "../../lib/flags.ts";
+import { defineFlags, flagName } from "../../lib/flags.ts";
 import type { Io } from "../../lib/io.ts";
 import { createOutput } from "../../lib/output.ts";
 import { within } from "../../lib/pause.ts";
@@ -21,6 +21,7 @@ import {
   serverFlags,
   serverSettings,
 } from "../../lib/server/mod.ts";
+import { readPem } from "../../lib/tls.ts";
 import { CHAT_PORT, type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import type { ClusterRoom } from "./cluster/room.ts";
 import { PasswordCheck, readPassword } from "./password.ts";
@@ -140,6 +141,12 @@ const flags = defineFlags({
     valueName: "NAME",
     help: "with --cluster: the room's name (its keys are sockit:chat:NAME:...)",
   },
+  ca: {
+    type: "string",
+    valueName: "FILE",
+    help: "with --cluster rediss://: trust the CA certificate(s) in this PEM file for " +
+      "Redis's certificate instead of the system's",
+  },
   nodeTimeout: {
     type: "duration",
     default: 10_000,
@@ -194,13 +201,33 @@ The protocol, byte for byte: docs/PROTOCOL.md.`,
     "sockit chat-serve --framing ascii8      # for the classic lab clients",
     "sockit chat-serve --rate 20/s --password-file room.pass",
     "sockit chat-serve --cluster redis://127.0.0.1:6379 --room ops  # one room, many nodes",
+    "sockit chat-serve --cluster rediss://db.example:6380 --ca redis-ca.pem  # Redis over TLS",
   ],
   run(options, io) {
     return runServer(options, io);
   },
 });
 
+/**
+ * The resolve step: `--room` and `--node-timeout` shape a cluster, so given without
+ * `--cluster` they are a usage error rather than silently ignored.
+ *
+ * @throws {UsageError} for the first cluster-only flag given without `--cluster`.
+ */
+function checkCluster(options: RunOptions<typeof flags>): void {
+  if (options.cluster === undefined) {
+    for (const key of ["room", "nodeTimeout", "ca"] as const) {
+      if (!options.given.includes(key)) continue;
+      const scheme = key === "ca" ? "rediss" : "redis";
+      throw new UsageError(`--${flagName(key)} needs --cluster ${scheme}://HOST:PORT`);
+    }
+  } else if (options.ca !== undefined && !/^rediss:/i.test(options.cluster)) {
+    throw new UsageError("--ca applies to Redis over TLS: use --cluster rediss://HOST:PORT");
+  }
+}
+
 async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<number> {
+  checkCluster(options);
   const rate = options.rate === undefined ? undefined : parseRate(options.rate);
   if (options.rate !== undefined && rate === undefined) {
     throw new UsageError(`--rate: "${options.rate}" is not a rate (like 20/s, 600/m, 5/2s)`);
@@ -253,6 +280,7 @@ async function runServer(options: RunOptions<typeof flags>, io: Io): Promise<num
       : await (await import("./cluster/join.ts")).joinCluster({
         ...options,
         cluster: options.cluster,
+        ca: options.ca === undefined ? undefined : await readPem("--ca", options.ca),
       }, roomOptions);
   } catch (err) {
     transcript?.close();

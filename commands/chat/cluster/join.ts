@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ConnectError, SockitError } from "../../../lib/errors.ts";
 import type { RoomOptions } from "../room.ts";
 import { openLink } from "./link.ts";
 import { ClusterRoom, streamCap } from "./room.ts";
@@ -17,6 +18,8 @@ export interface ClusterFlags {
   history: number;
   nodeTimeout: number;
   quiet?: boolean;
+  /** `--ca`, read: the PEM of the CA(s) to trust for a `rediss://` Redis. */
+  ca?: string;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function joinCluster(
   const { out } = roomOptions;
   let room: ClusterRoom | undefined;
   const link = await openLink(target, streamCap(flags.history), {
+    ca: flags.ca,
     onDown: (cause) => {
       out.note(`sockit: cluster link to ${target.address} lost: ${cause}; reconnecting`);
       room?.linkDown();
@@ -57,7 +61,17 @@ export async function joinCluster(
     });
   } catch (err) {
     await link.close();
-    throw err;
+    if (err instanceof SockitError) throw err;
+    // Redis answered but refused what a node needs (EVALSHA renamed away, an ACL user
+    // without scripts or streams): one line, not an internal error.
+    const said = String((err as Error)?.message ?? err).split("\n")[0].replace(
+      /, with args.*$/,
+      "",
+    );
+    throw new ConnectError(`join room ${target.room} on redis ${target.address}: ${said}`, {
+      hint: "the node needs Lua scripts (EVALSHA), streams and the keys sockit:chat:ROOM:*",
+      cause: err,
+    });
   }
   if (!flags.quiet) out.note(`cluster: room ${target.room} on ${target.display} as node ${node}`);
   return room;

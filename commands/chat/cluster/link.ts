@@ -13,7 +13,7 @@
 // `deno install` makes (docs/LEARN.md) does not read deno.json, and would not find it.
 // deno-lint-ignore no-import-prefix
 import { createClient } from "npm:@redis/client@6.3.1";
-import { ConnectError, ResolveError } from "../../../lib/errors.ts";
+import { ConnectError, ResolveError, TlsError } from "../../../lib/errors.ts";
 import { type ScriptName, SCRIPTS } from "./scripts.ts";
 import type { ClusterTarget } from "./url.ts";
 
@@ -32,6 +32,8 @@ export interface LinkOptions {
   onUp?: () => void;
   /** Longest a connection attempt may take. */
   connectTimeout?: number;
+  /** For `rediss://`: the PEM of the CA(s) to trust instead of the system's (`--ca`). */
+  ca?: string;
 }
 
 /** A Redis link, made by {@linkcode openLink}. */
@@ -81,10 +83,22 @@ export function backoff(attempt: number): number {
  * // { text: "connection refused", hint: "is redis-server running there? ..." }
  * ```
  */
-export function startFailure(err: unknown): { text: string; hint: string; resolve?: true } {
+export function startFailure(
+  err: unknown,
+): { text: string; hint: string; resolve?: true; tls?: true } {
   const message = String((err as Error)?.message ?? err);
   const code = String((err as { code?: string })?.code ?? "");
   const running = "is redis-server running there? --cluster redis://HOST:PORT";
+  // node:tls's verification failures ("self-signed certificate in certificate chain",
+  // "certificate has expired", "... does not match certificate's altnames"); the code
+  // (SELF_SIGNED_CERT_IN_CHAIN, ...) does not always survive the client library.
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)/.test(code) || /certificate/i.test(message)) {
+    return {
+      text: `Redis's certificate could not be verified: ${message}`,
+      hint: "pass --ca FILE (the CA that signed it)",
+      tls: true,
+    };
+  }
   if (code === "ENOTFOUND" || /ENOTFOUND|EAI_AGAIN/.test(message)) {
     return { text: "host not found", hint: running, resolve: true };
   }
@@ -129,6 +143,8 @@ export async function openLink(
       maintNotifications: "disabled",
       socket: {
         connectTimeout: options.connectTimeout ?? 5000,
+        // rediss:// turns TLS on (node:tls, verifying the host given); --ca says whom to trust.
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
         // At start a failure is final (exit 4 at once); later, reconnect with backoff.
         reconnectStrategy: (attempt: number, cause: Error) =>
           started && !closing ? backoff(attempt) : cause,
@@ -154,17 +170,27 @@ export async function openLink(
       shas.set(name, await commands.scriptLoad(text));
     }
   };
+  // Loading the scripts can fail on connections that stay up (a Redis still loading its
+  // data, an ACL change): no "ready" comes again, so the link tries again by itself.
+  let retries = 0;
+  let retry: ReturnType<typeof setTimeout> | undefined;
   const check = () => {
+    clearTimeout(retry);
+    retry = undefined;
     if (up || closing || !started || !commands.isReady || !reader.isReady) return;
     // A Redis restarted empty has forgotten the scripts: load them before anything runs.
     loadScripts().then(() => {
       if (up || closing || !commands.isReady || !reader.isReady) return;
+      retries = 0;
       up = true;
       const woken = waiters;
       waiters = [];
       for (const wake of woken) wake();
       options.onUp?.();
-    }, (err) => down(String(err?.message ?? err)));
+    }, (err) => {
+      down(String(err?.message ?? err));
+      if (!closing && retry === undefined) retry = setTimeout(check, backoff(retries++));
+    });
   };
   for (const client of [commands, reader]) {
     client.on("error", (err: Error) => down(err.message));
@@ -184,6 +210,9 @@ export async function openLink(
     const what = `connect redis ${target.address}`;
     const failure = startFailure(err);
     if (failure.resolve) throw new ResolveError(`${what}: host not found`, { cause: err });
+    if (failure.tls) {
+      throw new TlsError(`${what}: ${failure.text}`, { hint: failure.hint, cause: err });
+    }
     throw new ConnectError(`${what}: ${failure.text}`, { hint: failure.hint, cause: err });
   }
   started = true;
@@ -220,6 +249,7 @@ export async function openLink(
     async close() {
       closing = true;
       up = false;
+      clearTimeout(retry);
       for (const wake of waiters) wake();
       waiters = [];
       for (const client of [reader, commands]) {

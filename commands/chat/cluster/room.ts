@@ -155,7 +155,12 @@ export class ClusterRoom extends Room {
    */
   static async start(options: ClusterRoomOptions): Promise<ClusterRoom> {
     const room = new ClusterRoom(options);
-    await room.#begin();
+    try {
+      await room.#begin();
+    } catch (err) {
+      room.#stop.abort(); // the heartbeat's timer, started first
+      throw err;
+    }
     return room;
   }
 
@@ -514,11 +519,6 @@ export class ClusterRoom extends Room {
         const member = this.#sender(event, event.name);
         if (!member) return;
         super.leave(member, event.reason);
-        // The room only broadcasts a shutdown leave to nobody (its own clients get the
-        // shutdown notice); here it is another node's people leaving.
-        if (event.reason === "shutdown") {
-          this.broadcast({ type: "leave", name: event.name, reason: event.reason, ts: event.ts });
-        }
         return;
       }
       case "msg": {
@@ -581,12 +581,17 @@ export class ClusterRoom extends Room {
         .catch(() => {});
     }
     this.#heart?.beat();
-    this.#tellRestored();
+    // Taken now: the reader is reading on already, and once it has delivered what came
+    // after the gap, its last id no longer shows the gap.
+    this.#tellRestored(this.#lastId);
   }
 
-  async #tellRestored(): Promise<void> {
-    const trimmed = await this.#link.script("trimmed", []).catch(() => "0-0") as string;
-    const gap = this.#lastId !== "0-0" && compareIds(trimmed, this.#lastId) > 0;
+  async #tellRestored(lastId: string): Promise<void> {
+    const first = await this.#link.script("trimmed", []).catch(() => "0-0") as string;
+    // The stream holds a suffix of the room's events: the entry after `lastId` is gone
+    // when the oldest one kept is newer than `lastId` (or, in the rare case that the
+    // trim stopped right after `lastId`, it is said with nothing lost).
+    const gap = lastId !== "0-0" && compareIds(first, lastId) > 0;
     if (gap) this.cluster.gaps++;
     for (const member of this.#local.values()) {
       if (!super.has(member)) continue;

@@ -160,17 +160,14 @@ return out
 `;
 
 /**
- * The id of the newest entry the stream's cap trimmed away ('0-0' for none): a node that
- * last delivered an older id missed entries.
+ * The id of the oldest entry the stream still holds ('0-0' when it holds none): a node
+ * whose last delivered id is older than that missed what the cap trimmed away. (Redis 7's
+ * `max-deleted-entry-id` would be simpler, but only XDEL moves it: trimming, by XTRIM or
+ * XADD MAXLEN, leaves it at 0-0.)
  */
 const trimmed = `
-local p = ARGV[1]
-if redis.call('EXISTS', p .. 'events') == 0 then return '0-0' end
-local info = redis.call('XINFO', 'STREAM', p .. 'events')
-for i = 1, #info, 2 do
-  if info[i] == 'max-deleted-entry-id' then return info[i + 1] end
-end
-return '0-0'
+local first = redis.call('XRANGE', ARGV[1] .. 'events', '-', '+', 'COUNT', 1)
+return first[1] and first[1][1] or '0-0'
 `;
 
 /** This node leaves the room for good (SIGTERM): its heartbeat, entry and hash go. */

@@ -1,0 +1,182 @@
+/**
+ * A cluster node's room in process, on a redis-server of the test's own: the test
+ * writes other nodes' events into the stream itself (and trims it), and reads what the
+ * node's one client would be sent. For what a whole node does, see
+ * `chat_cluster_test.ts`.
+ */
+
+import assert from "node:assert/strict";
+import { joinCluster } from "../commands/chat/cluster/join.ts";
+import { type Link, openLink } from "../commands/chat/cluster/link.ts";
+import { clusterTarget } from "../commands/chat/cluster/url.ts";
+import { Outbox } from "../commands/chat/outbox.ts";
+import type { Member } from "../commands/chat/room.ts";
+import { createOutput } from "../lib/output.ts";
+import { fakeIo } from "./helpers.ts";
+import { noRedis, type RedisServer, startProxy, startRedis } from "./redis_helpers.ts";
+
+const ignore = noRedis();
+const KEY = "sockit:chat:lobby:events";
+
+/** A line client of the room: what it is sent, line by line. */
+function lineMember(id: number) {
+  const got: string[] = []; // not yet taken by until()
+  const all: string[] = [];
+  let wake: (() => void) | undefined;
+  const outbox = new Outbox({
+    write(bytes: Uint8Array) {
+      const lines = new TextDecoder().decode(bytes).split("\n").filter((l) => l !== "");
+      got.push(...lines);
+      all.push(...lines);
+      wake?.();
+      return Promise.resolve(bytes.length);
+    },
+  }, { limit: 1 << 20 });
+  const member: Member = { name: "", dialect: "line", outbox, id, peer: "127.0.0.1:1", end() {} };
+  return {
+    member,
+    /** Every line it was sent. */
+    all,
+    /** The next line it is sent that `match` accepts (a keep-alive timer meanwhile). */
+    async until(match: (line: string) => boolean): Promise<string> {
+      // The room's own timers are unref'd: this one keeps the test alive meanwhile.
+      let late = false;
+      const alive = setTimeout(() => (late = true, wake?.()), 20_000);
+      try {
+        for (;;) {
+          const at = got.findIndex(match);
+          if (at >= 0) return got.splice(0, at + 1).at(-1)!;
+          if (late) throw new Error(`not sent within 20 s; sent: ${JSON.stringify(got)}`);
+          await new Promise<void>((resolve) => wake = resolve);
+        }
+      } finally {
+        clearTimeout(alive);
+      }
+    },
+  };
+}
+
+/**
+ * A node's room with `options` (behind a proxy of its own with `proxied`), alice joined
+ * there, and a link of the test's own to the same Redis.
+ */
+async function nodeRoom(
+  redis: RedisServer,
+  options: { announceLimit?: number; proxied?: boolean } = {},
+) {
+  const proxy = options.proxied ? startProxy(redis.port) : undefined;
+  const url = proxy?.url ?? redis.url;
+  const room = await joinCluster({ cluster: url, room: "lobby", history: 0, nodeTimeout: 10_000 }, {
+    limits: {
+      maxMessage: 1024,
+      maxFrame: 5120,
+      maxClients: 10,
+      maxQueue: 1 << 20,
+      idleTimeout: 0,
+      history: 0,
+    },
+    out: createOutput(fakeIo(), { json: false, noColor: true }),
+    now: () => Date.now(),
+    quiet: true,
+    stallTimeout: 1000,
+    announceLimit: options.announceLimit,
+    summaryEveryMs: 0,
+  });
+  const link = await openLink(clusterTarget(redis.url, "lobby"), 10_000);
+  const alice = lineMember(1);
+  room.join(alice.member, "alice");
+  await alice.until((l) => l.startsWith("*** welcome alice"));
+  return {
+    room,
+    link,
+    proxy: proxy!,
+    alice,
+    async [Symbol.asyncDispose]() {
+      room.shutdown([alice.member]);
+      await room.stop();
+      await link.close();
+      await proxy?.close();
+    },
+  };
+}
+
+/** Writes an event of another node into the room's stream, as its node would. */
+function publish(link: Link, event: Record<string, unknown>): Promise<unknown> {
+  return link.command(["XADD", KEY, "*", "e", JSON.stringify({ node: "n2", ts: 1, ...event })]);
+}
+
+Deno.test({
+  name: "cluster room: another node's shutdown leaves are summarised above --announce-limit",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using node = await nodeRoom(redis, { announceLimit: 0 });
+    const { alice } = node;
+    await publish(node.link, { type: "join", name: "bob", conn: 7 });
+    await alice.until((l) => l.endsWith("; 2 here") || l.includes("bob"));
+    await publish(node.link, { type: "leave", name: "bob", reason: "shutdown", conn: 7 });
+    // Counted like any other leave: one summary, never a line of its own.
+    const told = await alice.until((l) => /left/.test(l) && !/ 0 left/.test(l));
+    assert.equal(told, "*** +0 joined, 1 left; 1 here");
+  },
+});
+
+Deno.test({
+  name: "cluster room: back from an outage the stream's cap outlasted, its clients hear of the gap",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using node = await nodeRoom(redis, { proxied: true });
+    const { alice, proxy } = node;
+    /** Cuts the node off, lets the room say `count` things (then trims to `keep`), heals. */
+    const outage = async (count: number, keep?: number) => {
+      proxy.cut();
+      await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
+      for (let i = 0; i < count; i++) {
+        await publish(node.link, { type: "msg", from: "bob", text: `m${i}`, conn: 7 });
+      }
+      // The cap's trimming, done here at once rather than by 10,000 entries.
+      if (keep !== undefined) await node.link.command(["XTRIM", KEY, "MAXLEN", String(keep)]);
+      proxy.heal();
+      await alice.until((l) => l === "*** the room is whole again");
+    };
+    // A short outage, nothing trimmed: no gap is claimed.
+    await outage(1);
+    const missing = () => alice.all.filter((l) => l.includes("some of it is missing here"));
+    assert.deepEqual(missing(), []);
+    assert.equal(node.room.clusterStats().gaps, 0);
+    // The room says more than the stream keeps meanwhile: the gap is told, then that the
+    // room is whole again.
+    await outage(5, 1);
+    assert.equal(missing().length, 1, JSON.stringify(alice.all));
+    assert.ok(
+      alice.all.indexOf(missing()[0]) < alice.all.lastIndexOf("*** the room is whole again"),
+    );
+    assert.equal(node.room.clusterStats().gaps, 1);
+  },
+});
+
+Deno.test({
+  name: "cluster room: back on a Redis that refuses the scripts at first, the link tries again",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using node = await nodeRoom(redis, { proxied: true });
+    const { alice, proxy } = node;
+    proxy.cut();
+    await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
+    // The node's connections come back, but loading its scripts is refused (NOPERM).
+    await node.link.command(["ACL", "SETUSER", "default", "-script"]);
+    proxy.heal();
+    // Redis's ACL log says when the node tried and was refused.
+    for (
+      let polls = 0;
+      !JSON.stringify(await node.link.command(["ACL", "LOG"])).includes("script");
+    ) {
+      if (++polls > 2000) throw new Error("the node never tried to load its scripts");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await node.link.command(["ACL", "SETUSER", "default", "+script"]);
+    await alice.until((l) => l === "*** the room is whole again");
+  },
+});
