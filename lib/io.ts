@@ -164,11 +164,11 @@ export function systemIo(): Io {
       ...(Deno.stdin.isTerminal() ? { setRaw: (raw: boolean) => setRaw(raw) } : {}),
     },
     env: (name) => {
-      try {
-        return Deno.env.get(name);
-      } catch {
-        return undefined; // no --allow-env: behave as if unset
-      }
+      // Asking first: on a terminal, Deno.env.get of a variable outside --allow-env would
+      // stop the program with a permission prompt instead of throwing.
+      const { state } = Deno.permissions.querySync({ name: "env", variable: name });
+      if (state !== "granted") return undefined; // no --allow-env for it: as if unset
+      return Deno.env.get(name);
     },
     now: () => Date.now(),
     resolve: systemResolve,
