@@ -18,9 +18,25 @@ pinned_deno() {
       "$DENO_VERSION" >&2
     return 1
   fi
-  printf 'sockit: installing Deno %s from npm into .tools/ (once)\n' "$DENO_VERSION" >&2
+  # One install at a time: a second ./sockit started during the first one's install
+  # (a server in the background, then a client) waits for it instead of installing over
+  # it. mkdir is atomic everywhere (flock is not on macOS).
+  local lock="$SOCKIT_ROOT/.tools/.installing" waited=0
   mkdir -p "$SOCKIT_ROOT/.tools"
+  until mkdir "$lock" 2>/dev/null; do
+    [ "$waited" -eq 0 ] && printf 'sockit: waiting for the install of Deno %s\n' "$DENO_VERSION" >&2
+    waited=$((waited + 1))
+    [ "$waited" -gt 600 ] && { printf 'sockit: gave up waiting; remove %s\n' "$lock" >&2; return 1; }
+    sleep 1
+  done
+  if [ -e "$stamp" ] && [ -x "$PINNED_DENO" ]; then # the other one installed it
+    rmdir "$lock"
+    return 0
+  fi
+  printf 'sockit: installing Deno %s from npm into .tools/ (once)\n' "$DENO_VERSION" >&2
+  local ok=0
   npm install --prefix "$SOCKIT_ROOT/.tools" --no-save --no-package-lock --no-audit --no-fund \
-    "deno@$DENO_VERSION" >&2 || return 1
-  "$PINNED_DENO" --version >&2 && touch "$stamp"
+    "deno@$DENO_VERSION" >&2 && "$PINNED_DENO" --version >&2 && touch "$stamp" || ok=1
+  rmdir "$lock"
+  return "$ok"
 }
