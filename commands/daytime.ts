@@ -1,7 +1,7 @@
 /**
  * `sockit daytime`: an RFC 867 daytime server (one line of text with the time, then
  * close), or with `--protocol time` an RFC 868 time server (4 bytes: big-endian seconds
- * since 1900), over TCP, UDP or both (SPEC, `sockit daytime`). Listening, `--max-conns`,
+ * since 1900), over TCP, UDP or both (README, `sockit daytime`). Listening, `--max-conns`,
  * logging, the UDP source guard and shutdown are the shared server runtime's.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Addresses as people type them (SPEC, "Conventions"): `HOST:PORT`, `[IPv6]:PORT`,
+ * Addresses as people type them (README, the lists at the top): `HOST:PORT`, `[IPv6]:PORT`,
  * a bare `HOST` (the command's default port), and a bare IPv6 literal such as `::1`.
  *
  * @module

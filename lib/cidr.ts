@@ -1,6 +1,6 @@
 /**
- * IP addresses and CIDR blocks for `--allow` and `--deny` (SPEC, "TLS and access
- * control"): IPv4 and IPv6, a bare address is a /32 or /128, and an IPv4-mapped IPv6
+ * IP addresses and CIDR blocks for `--allow` and `--deny` (README, "Who may connect"):
+ * IPv4 and IPv6, a bare address is a /32 or /128, and an IPv4-mapped IPv6
  * address (`::ffff:10.1.2.3`, what a dual-stack listener reports for an IPv4 peer) is
  * the IPv4 address it maps, on either side, so one rule covers a peer however the socket
  * saw it. Addresses are numbers (`bigint`) so a block is a mask and a compare.

@@ -50,7 +50,8 @@ export function mainHelp(options: CliOptions): string {
     "",
     "Durations: 250ms, 2s, 1.5s, 1m; a bare number means seconds.",
     "Exit codes: 0 ok, 1 check failed, 2 usage, 3 host not found, 4 refused/unreachable,",
-    "            5 timeout, 6 protocol error, 7 cannot listen, 130 interrupted",
+    "            5 timeout, 6 protocol error, 7 cannot listen, 8 TLS certificate not verified,",
+    "            130 interrupted",
     "",
   ].join("\n");
 }

@@ -1,6 +1,6 @@
 /**
  * Durations as people type them: `250ms`, `2s`, `1.5s`, `1m`, `1h`; a bare number means
- * seconds (SPEC, "Conventions").
+ * seconds (README, the lists at the top).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * sockit's errors and the one map from an error to an exit code (SPEC, "Exit codes").
+ * sockit's errors and the one map from an error to an exit code (README, "Exit codes").
  *
  * Commands throw these (or let Deno's own errors through); `main.ts` turns whatever
  * reached the top into one line on stderr and an exit code with {@linkcode exitCodeOf}
@@ -8,7 +8,7 @@
  * @module
  */
 
-/** The exit codes of the SPEC's table, by name. */
+/** The exit codes of the README's table, by name. */
 export const ExitCode = {
   ok: 0,
   checkFailed: 1,
@@ -22,7 +22,7 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
-/** One of the SPEC's exit codes. */
+/** One of the README's exit codes. */
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
 
 /** Options shared by every {@linkcode SockitError}. */

@@ -23,5 +23,6 @@ export const EXIT_CODES: readonly (readonly [number, string])[] = [
   [5, "timeout"],
   [6, "protocol error: the peer answered something that is not the protocol"],
   [7, "cannot listen: address in use or permission denied"],
+  [8, "TLS: the peer's certificate could not be verified (untrusted, expired, wrong name)"],
   [130, "interrupted before the work finished (client commands)"],
 ];

@@ -1,6 +1,6 @@
 /**
  * The framing module: how sockit turns a TCP byte stream into messages and back
- * (SPEC, "The framing module"). Three framings:
+ * (docs/ARCHITECTURE.md, "Layers"). Three framings:
  *
  * - **lines**: a message per line, ended by LF; a CR before the LF is dropped (CRLF).
  * - **u32**: a 4-byte big-endian payload length, then the payload.
@@ -83,7 +83,7 @@ export const DEFAULT_MAX_LENGTH = 64 * 1024;
 
 /**
  * Lengths a u32 decoder skips at most when `onOversize` is set: a larger header is
- * malformed (SPEC: frames are capped far below 16 MiB, so a framed peer's first byte
+ * malformed (docs/PROTOCOL.md: frames are capped far below 16 MiB, so a framed peer's first byte
  * is always 0x00).
  */
 export const U32_SKIP_LIMIT = 0xff_ffff;

@@ -1,7 +1,7 @@
 /**
  * What a command prints. In human mode results go to stdout as text and logs to
  * stderr; with `--json` every stdout line is one JSON object (NDJSON) and logs become
- * events on stdout too (SPEC, "Conventions"). Colors only on a terminal, never with
+ * events on stdout too (README, the lists at the top). Colors only on a terminal, never with
  * `NO_COLOR` or `--no-color`.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * TLS for every TCP client (SPEC, "TLS and access control"): the flags, reading them
+ * TLS for every TCP client (README, "TLS"): the flags, reading them
  * into options, the handshake over a dialled connection, and one classification of
  * its failures: a certificate that cannot be verified is exit 8 with the reason and
  * the hint, a peer that does not speak TLS is exit 6. Verification is never off by

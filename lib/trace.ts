@@ -1,6 +1,6 @@
 /**
  * `--trace`: every read and write shown as its byte count and a hex + ASCII dump, so
- * the bytes on the wire can be read (SPEC, "Conventions").
+ * the bytes on the wire can be read (README, the lists at the top).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * `sockit chat-join [HOST:PORT]`: the chat client (SPEC, `sockit chat-join`). Speaks
+ * `sockit chat-join [HOST:PORT]`: the chat client (README, `sockit chat-join`). Speaks
  * the framed dialect of `chat-serve`. Three ways to run:
  *
  * - **interactive** (stdin is a terminal): a line editor in raw mode; incoming

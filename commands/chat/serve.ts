@@ -1,5 +1,5 @@
 /**
- * `sockit chat-serve`: a multi-client chat server (SPEC, `sockit chat-serve`; the wire
+ * `sockit chat-serve`: a multi-client chat server (README, `sockit chat-serve`; the wire
  * protocol is in `docs/PROTOCOL.md`). Listening, connection limits and logs, the idle
  * sweep and graceful shutdown are the shared server runtime's; this file wires the
  * room, the sessions and the flags to it.

@@ -1,6 +1,6 @@
 /**
  * The echo client: sends probes to an echo server, verifies every reply byte for byte
- * and reports like `ping` (SPEC, `sockit echo`, client).
+ * and reports like `ping` (README, `sockit echo`, client).
  *
  * @module
  */

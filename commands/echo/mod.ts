@@ -1,6 +1,6 @@
 /**
  * `sockit echo`: an RFC 862 echo server over TCP and UDP, and with `--to`, an echo
- * client that checks a server byte for byte (SPEC, `sockit echo`).
+ * client that checks a server byte for byte (README, `sockit echo`).
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * `sockit race-demo`: Web Workers add 1 to one counter in a SharedArrayBuffer, truly in
  * parallel, and lose updates; then `Atomics.add` and a futex-style lock fix it
- * (SPEC, `sockit race-demo`).
+ * (README, `sockit race-demo`).
  *
  * @module
  */

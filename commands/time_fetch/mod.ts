@@ -1,7 +1,7 @@
 /**
  * `sockit time-fetch`: asks time servers — daytime (RFC 867), time (RFC 868) or SNTPv4
  * (RFC 4330) — and compares their time with the local clock, for a person or a script
- * (SPEC, `sockit time-fetch`). Several servers are asked in parallel; the answer with
+ * (README, `sockit time-fetch`). Several servers are asked in parallel; the answer with
  * the shortest round trip is the best one, and `--max-offset` is checked against it.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Who may connect (SPEC, "TLS and access control"): `--allow` and `--deny` CIDR rules
+ * Who may connect (README, "Who may connect"): `--allow` and `--deny` CIDR rules
  * for TCP and UDP alike (with any `--allow`, only those are served; `--deny` wins), and
  * `--max-conns-per-ip`. A refused peer is closed at once without a byte, or its datagram
  * dropped; the runtime logs and counts it.

@@ -1,5 +1,5 @@
 /**
- * The flags every server command takes besides its transport (SPEC, "Conventions").
+ * The flags every server command takes besides its transport (README, the lists at the top).
  *
  * @module
  */

@@ -3,7 +3,7 @@
  * loop, the connection it hands to handlers (which owns reads, writes, counts, trace,
  * the idle timer and the lingering close), `--max-conns`, the `listening on ...` lines
  * and `--json` events, connection logging, and graceful shutdown on SIGINT/SIGTERM with
- * a one-line summary (SPEC, "Conventions").
+ * a one-line summary (README, the lists at the top).
  *
  * A command supplies only what is its own: a TCP handler (with its per-connection
  * hooks), a UDP handler, its flags. The files, one concern each:

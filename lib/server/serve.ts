@@ -15,7 +15,7 @@ import type { ServerSpec } from "./spec.ts";
 import { mergeStats, type ServerStats, summaryLine } from "./stats.ts";
 
 /**
- * The SPEC's first line(s): where the server listens, one per transport; a TCP
+ * The README's first line(s): where the server listens, one per transport; a TCP
  * listener that speaks TLS says `tls`.
  *
  * @example
@@ -95,7 +95,7 @@ export async function serve(spec: ServerSpec, options: ServeOptions): Promise<nu
  * One Ctrl-C there arrives two or three times, 0.2-5 ms apart (measured): the terminal
  * signals the whole process group, and `deno task`, in that group, forwards it to its
  * child again. A person's second Ctrl-C comes far later than this. Run any other way
- * (the binary, `deno run`), every signal counts, as the SPEC says.
+ * (the binary, `deno run`), every signal counts, as the README says.
  */
 export const REPEATED_SIGNAL_MS = 100;
 

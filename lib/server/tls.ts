@@ -1,5 +1,5 @@
 /**
- * TLS on a server's TCP listener (SPEC, "TLS and access control"): the certificate and
+ * TLS on a server's TCP listener (README, "TLS"): the certificate and
  * key from `--tls-cert`/`--tls-key`, the listener, and the handshake each accepted
  * connection must pass before its handler sees it. A client that is not TLS, or fails
  * the handshake, is logged and closed; the server goes on.
