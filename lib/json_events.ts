@@ -310,6 +310,27 @@ export const JSON_EVENTS: readonly EventGroup[] = [
         messages: int("messages and private messages relayed"),
         tooSlow: int("clients dropped because they stopped reading"),
         timeouts: int("clients dropped by --idle-timeout"),
+        // With --cluster (commands/chat/cluster/room.ts, ClusterStats).
+        node: str("--cluster: this node's id (random per start)", true),
+        nodesSeen: int("--cluster: nodes of the room seen, this one included", undefined, true),
+        published: int("--cluster: events this node published to the room", undefined, true),
+        received: int("--cluster: events received from other nodes", undefined, true),
+        linkLosses: int("--cluster: times the link to Redis was lost", undefined, true),
+        refused: int(
+          "--cluster: messages refused while the link was down (cluster_unavailable)",
+          undefined,
+          true,
+        ),
+        reaped: int(
+          "--cluster: people of lost nodes this node announced as node_lost",
+          undefined,
+          true,
+        ),
+        gaps: int(
+          "--cluster: times it came back to find unread events trimmed away",
+          undefined,
+          true,
+        ),
       }),
     ],
   },
@@ -632,7 +653,11 @@ function isType(value: unknown, type: JsonType): boolean {
       return typeof value === "object" && value !== null && !Array.isArray(value);
     case "integer":
       return Number.isInteger(value);
-    default:
-      return typeof value === type;
+    case "number":
+      return typeof value === "number";
+    case "string":
+      return typeof value === "string";
+    case "boolean":
+      return typeof value === "boolean";
   }
 }
