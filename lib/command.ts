@@ -18,9 +18,17 @@ export type RunOptions<F extends Flags> = Options<F> & {
   given: string[];
 };
 
-/** A subcommand. */
-export interface Command<F extends Flags = Flags> extends HelpSource {
+/**
+ * What a command is without its code: name, help and flags. It is all that `--help`,
+ * completions and the man page need, so it lives in a small module of its own and the
+ * command's code is only loaded when it runs.
+ */
+export interface CommandMeta<F extends Flags = Flags> extends HelpSource {
   flags: F;
+}
+
+/** A subcommand. */
+export interface Command<F extends Flags = Flags> extends CommandMeta<F> {
   /** Does the work and returns the exit code; expected failures are thrown as SockitErrors. */
   run(options: RunOptions<F>, io: Io): Promise<number>;
 }
@@ -41,7 +49,61 @@ export function defineCommand<const F extends Flags>(command: Command<F>): Comma
   return command;
 }
 
-/** The flags every command takes (SPEC, "Conventions"). */
+/**
+ * Declares a command's name, help and flags, keeping the flags' literal types for the
+ * `run` that {@linkcode defineCommand} later adds to it.
+ *
+ * @example
+ * ```ts
+ * export const helloMeta = defineMeta({
+ *   name: "hello", summary: "say hello", usage: ["[flags]"], examples: ["sockit hello"],
+ *   flags: { ...commonFlags },
+ * });
+ * ```
+ */
+export function defineMeta<const F extends Flags>(meta: CommandMeta<F>): CommandMeta<F> {
+  return meta;
+}
+
+/** A command in the table whose code is imported only when it runs. */
+export interface LazyCommand extends CommandMeta {
+  load(): Promise<Command>;
+}
+
+/** An entry of the command table: a command, or one loaded on first use. */
+export type CommandEntry = Command | LazyCommand;
+
+/**
+ * A table entry that knows a command's help and flags now and imports its code when it
+ * runs: `sockit --version` and `sockit echo --help` then load no server or client code.
+ * Keep `load`'s `import()` a plain string, so `deno compile` sees and embeds the module.
+ *
+ * @example
+ * ```ts
+ * lazyCommand(echoMeta, async () => (await import("./commands/echo/mod.ts")).echo);
+ * ```
+ */
+export function lazyCommand<F extends Flags>(
+  meta: CommandMeta<F>,
+  load: () => Promise<Command<F>>,
+): LazyCommand {
+  return { ...meta, load: load as () => Promise<Command> };
+}
+
+/**
+ * The command itself, importing its code if the table holds it lazily.
+ *
+ * @example
+ * ```ts
+ * const command = await loadCommand(entry);
+ * await command.run(options, io);
+ * ```
+ */
+export function loadCommand(entry: CommandEntry): Promise<Command> {
+  return "load" in entry ? entry.load() : Promise.resolve(entry);
+}
+
+/** The flags every command takes (README, "Conventions"). */
 export const commonFlags = defineFlags({
   json: { type: "boolean", help: "print every stdout line as one JSON object (NDJSON)" },
   trace: {

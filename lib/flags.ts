@@ -1,16 +1,16 @@
 /**
  * Flags as data. Each command declares its flags once — name, type, default, help — and
  * parsing, validation and the `--help` text all come from that one declaration, so they
- * can never disagree. Parsing is two steps (ripgrep-style): `node:util` `parseArgs`
- * splits the raw arguments, then every value is checked and converted to its type;
+ * can never disagree. Parsing is two steps (ripgrep-style): the raw arguments are split
+ * into flags and positionals, then every value is checked and converted to its type;
  * commands only ever see the typed options.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { UsageError } from "./errors.ts";
+import { closest } from "./suggest.ts";
 import { wrap } from "./wrap.ts";
 
 interface FlagBase {
@@ -145,8 +145,8 @@ export interface ParsedArgs<F extends Flags> {
 /**
  * Parses and checks a command's arguments against its flag declaration.
  *
- * @throws {UsageError} naming the flag for an unknown flag, a missing or bad value, or
- * too many positional arguments.
+ * @throws {UsageError} naming the flag for an unknown flag (with the nearest known one
+ * as a hint), a missing or bad value, or too many positional arguments.
  *
  * @example
  * ```ts
@@ -159,31 +159,12 @@ export function parseFlags<F extends Flags>(
   flags: F,
   positional?: PositionalSpec,
 ): ParsedArgs<F> {
-  const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-    { help: { type: "boolean", short: "h" } };
-  for (const [key, spec] of Object.entries(flags)) {
-    config[flagName(key)] = {
-      type: spec.type === "boolean" ? "boolean" : "string",
-      ...(spec.short ? { short: spec.short } : {}),
-      ...(spec.type === "strings" ? { multiple: true } : {}),
-    };
-  }
-  let raw: { values: Record<string, unknown>; positionals: string[] };
-  try {
-    raw = parseArgs({
-      args: joinNegativeValues(args, flags),
-      options: config,
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw usageFromParseArgs(err);
-  }
+  const raw = splitArgs(args, flags);
   const options: Record<string, unknown> = {};
   const given = new Set<string>();
   for (const [key, spec] of Object.entries(flags)) {
-    options[key] = convert(flagName(key), spec, raw.values[flagName(key)]);
-    if (raw.values[flagName(key)] !== undefined) given.add(key);
+    options[key] = convert(flagName(key), spec, raw.values.get(key));
+    if (raw.values.has(key)) given.add(key);
   }
   if (raw.positionals.length > 0 && !positional) {
     throw new UsageError(`unexpected argument "${raw.positionals[0]}"`);
@@ -195,52 +176,100 @@ export function parseFlags<F extends Flags>(
     options: options as Options<F>,
     positionals: raw.positionals,
     given: [...given],
-    help: raw.values.help === true,
+    help: raw.values.get("help") === true,
   };
 }
 
-/**
- * parseArgs reads `--interval -1` as a flag missing its value; a value flag followed by
- * something shaped like a negative number takes it as its value (`--interval=-1`), so the
- * user hears what is wrong with -1 rather than that the value is missing.
- */
-function joinNegativeValues(args: string[], flags: Flags): string[] {
-  const valueFlags = new Map<string, string>();
-  for (const [key, spec] of Object.entries(flags)) {
-    if (spec.type === "boolean") continue;
-    valueFlags.set(`--${flagName(key)}`, flagName(key));
-    if (spec.short) valueFlags.set(`-${spec.short}`, flagName(key));
-  }
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--") return [...out, ...args.slice(i)];
-    const name = valueFlags.get(args[i]);
-    if (name !== undefined && /^-\.?\d/.test(args[i + 1] ?? "")) {
-      out.push(`--${name}=${args[++i]}`);
-    } else {
-      out.push(args[i]);
-    }
-  }
-  return out;
+/** The flag a command-line word names, as {@linkcode splitArgs} looks it up. */
+interface Known {
+  key: string;
+  /** Its long name with dashes, for messages: `--count`. */
+  long: string;
+  takesValue: boolean;
+  multiple: boolean;
 }
 
-function usageFromParseArgs(err: unknown): UsageError {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: string }).code;
-  // parseArgs quotes the option as it declares it: '-c, --count <value>' or '--json';
-  // name it by its long name, as the user is most likely to recognise it.
-  const quoted = /'(-[^']*)'/.exec(message)?.[1] ?? "";
-  const flag = /--[^\s,=<]+/.exec(quoted)?.[0] ?? /^-[^\s,]+/.exec(quoted)?.[0] ?? "";
-  switch (code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return new UsageError(`unknown flag ${flag}`);
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return /does not take/.test(message)
-        ? new UsageError(`${flag.replace(/=.*/, "")} takes no value`)
-        : new UsageError(`${flag} needs a value`);
-    default:
-      return new UsageError(message);
+/**
+ * Step one of parsing (the getopt_long rules, as node:util's parseArgs has them, which
+ * this replaces because loading node:util costs every start-up a few milliseconds):
+ * `--name value`, `--name=value`, `-n value`, `-nvalue`, grouped short booleans (`-uv`),
+ * `--` ends the flags. A value that looks like a flag (`--name --json`) is taken as the
+ * value missing, except a negative number (`--interval -1`), so the user hears what is
+ * wrong with -1.
+ */
+function splitArgs(
+  args: string[],
+  flags: Flags,
+): { values: Map<string, true | string | string[]>; positionals: string[] } {
+  const longs = new Map<string, Known>();
+  const shorts = new Map<string, Known>();
+  const add = (key: string, spec: { type: string; short?: string }) => {
+    const known = {
+      key,
+      long: `--${flagName(key)}`,
+      takesValue: spec.type !== "boolean",
+      multiple: spec.type === "strings",
+    };
+    longs.set(known.long, known);
+    if (spec.short) shorts.set(`-${spec.short}`, known);
+  };
+  add("help", { type: "boolean", short: "h" });
+  for (const [key, spec] of Object.entries(flags)) add(key, spec);
+
+  const values = new Map<string, true | string | string[]>();
+  const positionals: string[] = [];
+  const set = (known: Known, value: true | string) => {
+    if (!known.multiple) return values.set(known.key, value);
+    const list = values.get(known.key) as string[] | undefined;
+    values.set(known.key, [...(list ?? []), value as string]);
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const valueAfter = (known: Known): string => {
+      const next = args[i + 1];
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-\.?\d/.test(next))) {
+        throw new UsageError(`${known.long} needs a value`);
+      }
+      i++;
+      return next;
+    };
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = eq < 0 ? arg : arg.slice(0, eq);
+      const known = longs.get(name) ?? unknownFlag(name, [...longs.keys()]);
+      if (!known.takesValue) {
+        if (eq >= 0) throw new UsageError(`${known.long} takes no value`);
+        set(known, true);
+      } else {
+        set(known, eq >= 0 ? arg.slice(eq + 1) : valueAfter(known));
+      }
+    } else if (arg.startsWith("-") && arg !== "-") {
+      // A group of short flags: booleans, until one that takes the rest (or the next word).
+      for (let at = 1; at < arg.length; at++) {
+        const name = `-${arg[at]}`;
+        const known = shorts.get(name) ?? unknownFlag(name, [...shorts.keys()]);
+        if (!known.takesValue) {
+          set(known, true);
+          continue;
+        }
+        const rest = arg.slice(at + 1);
+        set(known, rest !== "" ? rest : valueAfter(known));
+        break;
+      }
+    } else {
+      positionals.push(arg);
+    }
   }
+  return { values, positionals };
+}
+
+function unknownFlag(name: string, known: string[]): never {
+  const near = name.startsWith("--") ? closest(name, known) : undefined;
+  throw new UsageError(`unknown flag ${name}`, near ? { hint: `did you mean ${near}?` } : {});
 }
 
 function convert(name: string, spec: FlagSpec, raw: unknown): unknown {
@@ -378,7 +407,7 @@ export function helpText(cmd: HelpSource): string {
   lines.push("", "Flags:");
   const rows: [string, string][] = Object.entries(cmd.flags).map(([key, spec]) => [
     flagUsage(key, spec),
-    spec.help + defaultNote(spec),
+    spec.help + helpDefault(spec),
   ]);
   rows.push(["-h, --help", "show this help"]);
   // A flag whose name and value list are very long (`--mode unsafe|atomic|...`) gets
@@ -395,11 +424,35 @@ export function helpText(cmd: HelpSource): string {
     }
     for (const line of more) lines.push(`  ${" ".repeat(width)}${line}`);
   }
+  const units = valueNotes(cmd.flags);
+  if (units.length > 0) lines.push("", ...units);
   if (cmd.examples.length > 0) {
     lines.push("", "Examples:");
     for (const example of cmd.examples) lines.push(`  ${example}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * How to write the values of the kinds of flag a command has: a bare number of seconds
+ * for a duration surprises people used to milliseconds, so help says it.
+ *
+ * @example
+ * ```ts
+ * valueNotes({ interval: { type: "duration", help: "pause" } });
+ * // ["DURATION: 250ms, 2s, 1.5s, 1m, 2h; a bare number means seconds (1.5 is 1.5s)"]
+ * ```
+ */
+export function valueNotes(flags: Flags): string[] {
+  const types = new Set(Object.values(flags).map((spec) => spec.type));
+  return [
+    ...(types.has("duration")
+      ? ["DURATION: 250ms, 2s, 1.5s, 1m, 2h; a bare number means seconds (1.5 is 1.5s)"]
+      : []),
+    ...(types.has("bytes")
+      ? ["SIZE: bytes, or with a binary unit: 512, 64KiB, 1MiB (k = KiB)"]
+      : []),
+  ];
 }
 
 const HELP_WIDTH = 100;
@@ -410,17 +463,40 @@ function flagUsage(key: string, spec: FlagSpec): string {
   const long = `--${flagName(key)}`;
   const names = spec.short ? `-${spec.short}, ${long}` : `    ${long}`;
   if (spec.type === "boolean") return names;
-  const value = spec.valueName ?? (spec.type === "enum" ? spec.choices.join("|") : {
+  return `${names} ${valueName(spec)}`;
+}
+
+/**
+ * How help shows a flag's value: its `valueName`, an enum's choices, or a word for its
+ * type. Completions (lib/completions.ts) read it too: a value named `FILE` completes
+ * file names.
+ *
+ * @example
+ * ```ts
+ * valueName({ type: "duration", help: "pause" }); // "DURATION"
+ * valueName({ type: "enum", choices: ["tcp", "udp"], help: "" }); // "tcp|udp"
+ * ```
+ */
+export function valueName(spec: FlagSpec): string {
+  if (spec.type === "boolean") return "";
+  return spec.valueName ?? (spec.type === "enum" ? spec.choices.join("|") : {
     string: "TEXT",
     strings: "TEXT",
     integer: "N",
     duration: "DURATION",
     bytes: "SIZE",
   }[spec.type]);
-  return `${names} ${value}`;
 }
 
-function defaultNote(spec: FlagSpec): string {
+/**
+ * The ` (default ...)` that help appends to a flag's text, empty when it has none.
+ *
+ * @example
+ * ```ts
+ * helpDefault({ type: "duration", default: 1000, help: "pause" }); // " (default 1s)"
+ * ```
+ */
+export function helpDefault(spec: FlagSpec): string {
   if (spec.type === "boolean" || spec.type === "strings" || spec.default === undefined) return "";
   if (spec.type === "duration") return ` (default ${formatDuration(spec.default)})`;
   if (spec.type === "bytes") return ` (default ${formatBytes(spec.default)})`;

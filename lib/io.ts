@@ -7,7 +7,6 @@
  * @module
  */
 
-import { lookup } from "node:dns/promises";
 import { isIPLiteral } from "./address.ts";
 import { ResolveError } from "./errors.ts";
 import { createStdioWriter, type StdioWriter } from "./stdio_writer.ts";
@@ -128,6 +127,9 @@ function sinkOf(file: typeof Deno.stdout, onClosed: () => void): TextSink {
 export async function systemResolve(host: string): Promise<string[]> {
   if (isIPLiteral(host)) return [host];
   try {
+    // Imported here, not at the top: node:dns costs every start-up ~10 ms, and only a
+    // name (not an address) needs it.
+    const { lookup } = await import("node:dns/promises");
     const found = await lookup(host, { all: true, verbatim: true });
     if (found.length === 0) throw new Error("no addresses");
     return found.map((a) => a.address);
@@ -158,7 +160,11 @@ export function systemIo(): Io {
     stdout: sinkOf(Deno.stdout, () => stdoutClosed()),
     stderr,
     stdin: {
-      readable: Deno.stdin.readable,
+      // A getter: making the stream costs every start-up about a millisecond, and most
+      // commands never read stdin.
+      get readable() {
+        return Deno.stdin.readable;
+      },
       isTerminal: Deno.stdin.isTerminal(),
       // What was written before a mode switch is shown under the mode it was written for.
       ...(Deno.stdin.isTerminal() ? { setRaw: (raw: boolean) => setRaw(raw) } : {}),

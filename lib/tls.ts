@@ -22,10 +22,8 @@ import {
   TlsError,
   UsageError,
 } from "./errors.ts";
-import { defineFlags } from "./flags.ts";
 import type { DialedConn } from "./net.ts";
 import { within } from "./pause.ts";
-import { insecureTls } from "./tls_insecure.ts";
 
 /** How a client speaks TLS; absent for plain TCP. */
 export interface TlsClientOptions {
@@ -37,34 +35,7 @@ export interface TlsClientOptions {
   insecure?: boolean;
 }
 
-/**
- * The TLS flags of every TCP client.
- *
- * @example
- * ```ts
- * const flags = defineFlags({ ...tlsClientFlags, ...commonFlags });
- * ```
- */
-export const tlsClientFlags = defineFlags({
-  tls: {
-    type: "boolean",
-    help: "speak TLS; the server's certificate is verified against the system's roots or --ca",
-  },
-  ca: {
-    type: "string",
-    valueName: "FILE",
-    help: "with --tls: trust the CA certificate(s) in this PEM file instead of the system's",
-  },
-  servername: {
-    type: "string",
-    valueName: "NAME",
-    help: "with --tls: the name the certificate must hold (default: the host given)",
-  },
-  insecure: {
-    type: "boolean",
-    help: "with --tls: do not verify the server's certificate (anyone on the path can listen in)",
-  },
-});
+export { tlsClientFlags } from "./tls_flags.ts";
 
 /** The parsed values of {@linkcode tlsClientFlags}. */
 export interface TlsClientFlagValues {
@@ -168,7 +139,12 @@ export async function startClientTls(
 ): Promise<DialedConn> {
   const name = options.servername ?? at.host;
   try {
-    if (options.insecure) return await bounded(insecureTls(tcp, name), tcp, at);
+    if (options.insecure) {
+      // Imported here: node:tls brings the whole Node layer with it, some 15 ms at
+      // start-up that every echo --to and chat-join would pay without --insecure.
+      const { insecureTls } = await import("./tls_insecure.ts");
+      return await bounded(insecureTls(tcp, name), tcp, at);
+    }
     const conn = await Deno.startTls(tcp, { hostname: name, caCerts: options.caCerts });
     await bounded(conn.handshake(), conn, at);
     return conn;

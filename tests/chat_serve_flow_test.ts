@@ -1,5 +1,5 @@
 /**
- * `chat-serve` flow control (SPEC, chat-serve: "a client that keeps reading never
+ * `chat-serve` flow control (README, chat-serve: "a client that keeps reading never
  * loses a message"): one sender blasts 20 MiB of numbered lines at ten readers that
  * read more slowly than it sends; each gets every line, in order, and none is dropped.
  * With one more client that never reads, that one is dropped as `too_slow` once it

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { echo } from "../commands/echo/mod.ts";
 import { type CliOptions, mainHelp, runCli } from "../lib/cli.ts";
-import { defineCommand } from "../lib/command.ts";
+import { defineCommand, lazyCommand } from "../lib/command.ts";
 import { ListenError, ResolveError } from "../lib/errors.ts";
 import { flagName } from "../lib/flags.ts";
 import { fakeIo } from "./helpers.ts";
@@ -223,4 +223,72 @@ Deno.test("runCli: an unexpected error (a bug) exits 1 and keeps its stack to be
     "sockit: internal error: cannot read properties of undefined (please report this)",
   );
   assert(rest.join("\n").includes("TypeError"));
+});
+
+Deno.test("runCli: with --json a usage error from parsing the flags is an error event too", async () => {
+  for (
+    const args of [
+      ["echo", "--json", "--count", "many"],
+      ["echo", "--json", "--bogus"],
+      ["echo", "--count", "--json"],
+      ["probe", "--json", "extra"],
+    ]
+  ) {
+    const { code, stdout, stderr } = await run(...args);
+    assert.equal(code, 2, args.join(" "));
+    const event = JSON.parse(stdout);
+    assert.equal(event.event, "error");
+    assert.equal(event.exitCode, 2);
+    assert.equal(`sockit: ${event.message} (${event.hint})`, oneLine(stderr));
+  }
+  assert.equal((await run("echo", "--", "--json")).stdout, "", "after --, --json is an argument");
+});
+
+Deno.test("runCli: help CMD shows that command's help, like CMD --help", async () => {
+  const { code, stdout } = await run("help", "echo");
+  assert.equal(code, 0);
+  assert.equal(stdout, (await run("echo", "--help")).stdout);
+  assert.equal((await run("help")).stdout, mainHelp(options));
+  const unknown = await run("help", "ecoh");
+  assert.equal(unknown.code, 2);
+  assert.equal(
+    oneLine(unknown.stderr),
+    'sockit: unknown command "ecoh" (did you mean echo? see sockit --help)',
+  );
+});
+
+Deno.test("runCli: an unknown command or flag near a known one says which was meant", async () => {
+  const command = await run("ecoh", "--port", "0");
+  assert.equal(command.code, 2);
+  assert.equal(
+    oneLine(command.stderr),
+    'sockit: unknown command "ecoh" (did you mean echo? see sockit --help)',
+  );
+  const flag = await run("echo", "--to", "127.0.0.1:1", "--cuont", "2");
+  assert.equal(flag.code, 2);
+  assert.equal(oneLine(flag.stderr), "sockit: unknown flag --cuont (did you mean --count?)");
+  assert.equal(oneLine((await run("--verison")).stderr).includes("did you mean --version?"), true);
+});
+
+Deno.test("runCli: help says how durations are written, a bare number being seconds", async () => {
+  const { stdout } = await run("echo", "--help");
+  assert.match(stdout, /^DURATION: .*a bare number means seconds/m);
+  assert.match(mainHelp(options), /a bare number means seconds/);
+  assert.doesNotMatch((await run("probe", "--help")).stdout, /DURATION/, "only where one is");
+});
+
+Deno.test("runCli: a lazily loaded command is imported only to run, not for its help", async () => {
+  let loads = 0;
+  const lazy = lazyCommand(echo, () => {
+    loads++;
+    return Promise.resolve(probe as unknown as typeof echo);
+  });
+  const io = fakeIo();
+  const cli = { commands: [lazy], version: "1" };
+  assert.equal(await runCli(["echo", "--help"], io, cli), 0);
+  assert.equal(await runCli(["help", "echo"], io, cli), 0);
+  assert.equal(await runCli(["echo", "--bogus"], io, cli), 2);
+  assert.equal(loads, 0);
+  assert.equal(await runCli(["echo"], io, cli), 0);
+  assert.equal(loads, 1);
 });

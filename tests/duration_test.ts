@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { formatDuration, formatElapsed, parseDuration } from "../lib/duration.ts";
 
-Deno.test("parseDuration: the SPEC's forms, in milliseconds", () => {
+Deno.test("parseDuration: the README's forms, in milliseconds", () => {
   const cases: [string, number][] = [
     ["250ms", 250],
     ["2s", 2000],

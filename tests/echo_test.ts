@@ -1,6 +1,6 @@
 /**
  * Integration tests of `sockit echo`: the real CLI over real loopback sockets, server
- * and client, every behaviour of the SPEC's `echo` section and the server runtime's
+ * and client, every behaviour of the README's `echo` section and the server runtime's
  * conventions (limits, idle timeout, trace, workers, signals, exit codes).
  */
 
@@ -297,7 +297,7 @@ Deno.test("echo server: SIGTERM with clients connected exits 0 within 2 s; they 
   const status = await within(server.stop("SIGTERM"), "exit after SIGTERM");
   const ms = performance.now() - began;
   assert.equal(status.code, 0);
-  assert.ok(ms < 2000, `exited after ${Math.round(ms)} ms; the SPEC says within 2 s`);
+  assert.ok(ms < 2000, `exited after ${Math.round(ms)} ms; the README says within 2 s`);
   for (const c of conns) {
     assert.equal(await readToEnd(c), 0, "the client sees EOF");
     c.close();

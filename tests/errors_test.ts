@@ -21,7 +21,7 @@ import {
   UsageError,
 } from "../lib/errors.ts";
 
-Deno.test("ExitCode: the SPEC's table", () => {
+Deno.test("ExitCode: the README's table", () => {
   assert.deepStrictEqual(ExitCode, {
     ok: 0,
     checkFailed: 1,

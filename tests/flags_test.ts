@@ -296,3 +296,32 @@ Deno.test("parseFlags: given lists the flags typed, one at its default value too
   assert.deepStrictEqual(parsed.given, ["port", "quiet"]);
   assert.equal(parseFlags([], flags).given.length, 0);
 });
+
+Deno.test("parseFlags: the getopt forms: --f=v, -fV, grouped short booleans, -- and -", () => {
+  const shorts = defineFlags({
+    udp: { type: "boolean", short: "u", help: "udp" },
+    quiet: { type: "boolean", short: "q", help: "quiet" },
+    count: { type: "integer", short: "c", default: 4, help: "how many" },
+    send: { type: "strings", short: "s", help: "repeatable" },
+  });
+  const parsed = parseFlags(
+    ["-uqc7", "--send=a", "-sb", "-s", "c", "-", "--", "--udp"],
+    shorts,
+    { name: "X", help: "anything" },
+  );
+  assert.deepStrictEqual(parsed.options, {
+    udp: true,
+    quiet: true,
+    count: 7,
+    send: ["a", "b", "c"],
+  });
+  assert.deepStrictEqual(parsed.positionals, ["-", "--udp"]);
+  assert.equal(parseFlags(["--count=-3", "-c", "5"], shorts).options.count, 5, "the last wins");
+  assert.equal(usage(() => parseFlags(["-ux"], shorts)).message, "unknown flag -x");
+});
+
+Deno.test("parseFlags: an unknown flag near a known one suggests it", () => {
+  assert.equal(usage(() => parseFlags(["--cout", "3"], flags)).hint, "did you mean --count?");
+  assert.equal(usage(() => parseFlags(["--max-con"], flags)).hint, "did you mean --max-conns?");
+  assert.equal(usage(() => parseFlags(["--zzzzzz"], flags)).hint, "see --help");
+});

@@ -1,5 +1,5 @@
 /**
- * Unit and property tests of the framing module (SPEC, "The framing module"): every
+ * Unit and property tests of the framing module (docs/ARCHITECTURE.md, "Layers"): every
  * way of chunking a stream yields the same frames, decode∘encode is identity, limits
  * are enforced before buffering, and errors are typed.
  */

@@ -12,6 +12,7 @@ import config from "../deno.json" with { type: "json" };
 import { isIPLiteral } from "../lib/address.ts";
 import { ResolveError } from "../lib/errors.ts";
 import type { Io, StopSignal } from "../lib/io.ts";
+import { jsonChecker } from "./json_check.ts";
 
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -61,8 +62,12 @@ export class LineReader {
   /** Every line read so far, for failure messages. */
   readonly seen: string[] = [];
 
-  constructor(stream: ReadableStream<Uint8Array>) {
+  #check?: (line: string) => void;
+
+  /** `check` sees every line as it is read (the `--json` schema check, tests/json_check.ts). */
+  constructor(stream: ReadableStream<Uint8Array>, check?: (line: string) => void) {
     this.#reader = stream.getReader();
+    this.#check = check;
   }
 
   /** The next line (without its newline), or `null` at end of stream. */
@@ -74,6 +79,7 @@ export class LineReader {
         const line = this.#buffer.slice(0, nl);
         this.#buffer = this.#buffer.slice(nl + 1);
         this.seen.push(line);
+        this.#check?.(line);
         return line;
       }
       if (this.#done) {
@@ -81,6 +87,7 @@ export class LineReader {
         const line = this.#buffer;
         this.#buffer = "";
         this.seen.push(line);
+        this.#check?.(line);
         return line;
       }
       const left = deadline - Date.now();
@@ -144,7 +151,7 @@ export interface RunningSockit {
 
 /**
  * Starts a sockit server command and waits for its `listening on` line(s). Pass
- * `--port 0` in `args`; the port it got is read from its first line, per the SPEC.
+ * `--port 0` in `args`; the port it got is read from its first line, as the README says.
  *
  * @example
  * ```ts
@@ -164,7 +171,7 @@ export async function startSockit(
     stderr: "piped",
     env: options.env,
   }).spawn();
-  const stdout = new LineReader(proc.stdout);
+  const stdout = new LineReader(proc.stdout, jsonChecker(args));
   const stderr = new LineReader(proc.stderr);
   const listening: RunningSockit["listening"] = [];
   const json = args.includes("--json");
@@ -236,7 +243,10 @@ export async function runSockit(
 ): Promise<SockitResult> {
   const { cmd, args: full } = sockitCommand(args);
   const { code, stdout, stderr } = await runToEnd(cmd, full, options);
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  const text = decoder.decode(stdout);
+  const check = jsonChecker(args);
+  if (check) { for (const line of text.split("\n").filter((l) => l !== "")) check(line); }
+  return { code, stdout: text, stderr: decoder.decode(stderr) };
 }
 
 /** Runs a program with `stdin` written to it and closed, and collects its output. */

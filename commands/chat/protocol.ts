@@ -22,7 +22,7 @@ import { concat } from "./outbox.ts";
 import { skeleton } from "./confusables.ts";
 
 /** The default chat port, of `chat-serve` and `chat-join`. */
-export const CHAT_PORT = 5555;
+export { CHAT_PORT } from "./serve_meta.ts";
 
 // ---------------------------------------------------------------------------------------
 // Message types

@@ -1,0 +1,93 @@
+/**
+ * Start-up stays light (issue 10): what `sockit --version` and `sockit CMD --help` load
+ * is main.ts's static import graph — the CLI, the flag machinery and each command's meta
+ * module. A static import of a command's code, the server runtime, the client side or a
+ * `node:` module (node:dns, node:tls: each brings part of the Node layer, milliseconds
+ * at every start) would undo that; this test names the import chain that does. Measure
+ * the effect with `deno task bench startup`.
+ */
+
+import assert from "node:assert/strict";
+import { ROOT } from "./helpers.ts";
+
+interface InfoModule {
+  specifier: string;
+  dependencies?: { specifier: string; code?: { specifier: string }; isDynamic?: boolean }[];
+}
+
+/** Every module `entry` imports statically, with the chain that reaches it. */
+async function staticGraph(entry = "main.ts"): Promise<
+  { reached: Map<string, string[]>; modules: Map<string, InfoModule> }
+> {
+  const { stdout, code } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.equal(code, 0);
+  const info = JSON.parse(new TextDecoder().decode(stdout));
+  const modules = new Map<string, InfoModule>(
+    (info.modules as InfoModule[]).map((m) => [m.specifier, m]),
+  );
+  const root = info.roots[0] as string;
+  const reached = new Map<string, string[]>([[root, [root]]]);
+  const queue = [root];
+  while (queue.length > 0) {
+    const at = queue.shift()!;
+    for (const dep of modules.get(at)?.dependencies ?? []) {
+      const to = dep.code?.specifier;
+      if (!to || dep.isDynamic || reached.has(to)) continue;
+      reached.set(to, [...reached.get(at)!, to]);
+      queue.push(to);
+    }
+  }
+  return { reached, modules };
+}
+
+const short = (chain: string[]) => chain.map((s) => s.replace(`file://${ROOT}`, "")).join(" -> ");
+
+Deno.test("start-up: main.ts imports no command code, runtime or node: module statically", async () => {
+  const { reached, modules } = await staticGraph();
+  const heavy = [...reached.entries()].filter(([specifier]) => {
+    const path = specifier.replace(`file://${ROOT}`, "");
+    if (specifier.startsWith("node:")) return true;
+    // A command's meta module, or a leaf it takes constants from (race-demo's MODES).
+    const leaf = (modules.get(specifier)?.dependencies ?? []).length === 0;
+    if (path.startsWith("commands/")) return !/(^|\/|_)meta\.ts$/.test(path) && !leaf;
+    return /^lib\/(server\/(?!flags\.ts)|net\.ts|tls\.ts|tls_insecure\.ts|output\.ts)/.test(path);
+  });
+  assert.deepEqual(heavy.map(([, chain]) => short(chain)), []);
+});
+
+Deno.test("start-up: a one-probe echo --to loads no node: module (node:tls only for --insecure)", async () => {
+  const { reached } = await staticGraph("commands/echo/mod.ts");
+  const node = [...reached.entries()].filter(([specifier]) => specifier.startsWith("node:"));
+  assert.deepEqual(node.map(([, chain]) => short(chain)), []);
+});
+
+Deno.test("start-up: every command's code is still in the graph, imported when it runs", async () => {
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "main.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const all = (JSON.parse(new TextDecoder().decode(stdout)).modules as InfoModule[])
+    .map((m) => m.specifier.replace(`file://${ROOT}`, ""));
+  // What deno compile embeds is this graph, dynamic imports included.
+  for (
+    const code of [
+      "commands/daytime.ts",
+      "commands/time_fetch/mod.ts",
+      "commands/echo/mod.ts",
+      "commands/chat/serve.ts",
+      "commands/chat/join.ts",
+      "commands/race_demo/mod.ts",
+      "lib/completions.ts",
+      "lib/man_page.ts",
+    ]
+  ) {
+    assert.ok(all.includes(code), code);
+  }
+});
