@@ -16,19 +16,15 @@
  * - `tls.ts`: `--tls-cert`/`--tls-key`, the TLS listener, each client's handshake
  * - `access.ts`: `--allow`, `--deny`, `--max-conns-per-ip` (CIDR parsing: `lib/cidr.ts`)
  * - `stats.ts`: the numbers and the summary line
- * - `flags.ts`: the shared flags, and `serverSettings()`: their values as spec fields
+ * - `flags.ts`: the shared flags; `settings.ts`: `serverSettings()`, their values as spec fields
  *
  * @module
  */
 
 export { type AccessRules, accessRules, refusal, SHARED_PER_IP_BUCKETS } from "./access.ts";
 export { type Connection, LINGER_MS } from "./connection.ts";
-export {
-  serverFlags,
-  type ServerFlagValues,
-  type ServerSettings,
-  serverSettings,
-} from "./flags.ts";
+export { serverFlags, type ServerFlagValues } from "./flags.ts";
+export { type ServerSettings, serverSettings } from "./settings.ts";
 export { listen, type Server } from "./listen.ts";
 export type { ListenOptions } from "./runtime.ts";
 export { announceListening, serve, type ServeOptions } from "./serve.ts";
