@@ -29,6 +29,7 @@ const STEP_TIMEOUT_MS = 10_000;
 const EVERYWHERE = new Set([
   "sockit",
   "deno",
+  "export",
   "printf",
   "echo",
   "cat",
