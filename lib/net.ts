@@ -11,6 +11,7 @@ import { formatDuration } from "./duration.ts";
 import { InterruptedError, netError, TimeoutError } from "./errors.ts";
 import type { Io } from "./io.ts";
 import { within } from "./pause.ts";
+import { after } from "./timer.ts";
 import { startClientTls, type TlsClientOptions } from "./tls.ts";
 
 /** What {@linkcode dial} returns: a TCP connection, or the plaintext side of TLS. */
@@ -107,14 +108,12 @@ function abandonOn<T>(
     return Promise.reject(new InterruptedError());
   }
   return new Promise<T>((resolve, reject) => {
-    const timer = ms === undefined
-      ? undefined
-      : setTimeout(() => settle(() => reject(timedOut())), ms);
+    const cancel = ms === undefined ? undefined : after(ms, () => settle(() => reject(timedOut())));
     const onAbort = () => settle(() => reject(new InterruptedError()));
     signal?.addEventListener("abort", onAbort, { once: true });
     work.then((value) => settle(() => resolve(value)), (err) => settle(() => reject(err)));
     function settle(then: () => void) {
-      clearTimeout(timer);
+      cancel?.();
       signal?.removeEventListener("abort", onAbort);
       then();
     }

@@ -91,3 +91,11 @@ Deno.test("start-up: every command's code is still in the graph, imported when i
     assert.ok(all.includes(code), code);
   }
 });
+
+Deno.test("start-up: a one-probe echo --to sets no Node timer (lib/timer.ts instead)", async () => {
+  // Deno 2.9's global setTimeout is Node's: its first call loads part of the Node layer.
+  for (const path of ["lib/net.ts", "commands/echo/client.ts"]) {
+    const code = await Deno.readTextFile(`${ROOT}${path}`);
+    assert.doesNotMatch(code, /\bsetTimeout\(/, path);
+  }
+});

@@ -22,6 +22,7 @@ import { dial, type DialedConn, openUdp } from "../../lib/net.ts";
 import { counted, round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
+import { after } from "../../lib/timer.ts";
 import type { TlsClientOptions } from "../../lib/tls.ts";
 import type { Tracer } from "../../lib/trace.ts";
 
@@ -148,16 +149,16 @@ function tcpExchanger(conn: DialedConn, where: string, trace?: Tracer): Exchange
   let closed = false;
   return {
     async exchange(payload, timeout) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancel: (() => void) | undefined;
       // A timed-out read cannot be cancelled, only abandoned by closing the connection,
       // which the caller does: a late reply would otherwise be read as the next one's.
       const expired = new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new DOMException("timeout", "TimeoutError")), timeout)
+        cancel = after(timeout, () => reject(new DOMException("timeout", "TimeoutError")))
       );
       try {
         return await Promise.race([roundTrip(payload), expired]);
       } finally {
-        clearTimeout(timer);
+        cancel?.();
       }
     },
     close() {
