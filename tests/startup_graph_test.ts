@@ -81,6 +81,7 @@ Deno.test("start-up: every command's code is still in the graph, imported when i
       "commands/daytime.ts",
       "commands/time_fetch/mod.ts",
       "commands/echo/mod.ts",
+      "commands/echo/serve.ts",
       "commands/chat/serve.ts",
       "commands/chat/join.ts",
       "commands/race_demo/mod.ts",
@@ -90,6 +91,15 @@ Deno.test("start-up: every command's code is still in the graph, imported when i
   ) {
     assert.ok(all.includes(code), code);
   }
+});
+
+Deno.test("start-up: echo --to loads no server runtime (commands/echo/serve.ts is lazy)", async () => {
+  const { reached } = await staticGraph("commands/echo/mod.ts");
+  const server = [...reached.entries()].filter(([specifier]) => {
+    const path = specifier.replace(`file://${ROOT}`, "");
+    return /^(lib\/server\/(?!flags\.ts)|commands\/echo\/(server|serve|worker)\.ts)/.test(path);
+  });
+  assert.deepEqual(server.map(([, chain]) => short(chain)), []);
 });
 
 Deno.test("start-up: a one-probe echo --to sets no Node timer (lib/timer.ts instead)", async () => {

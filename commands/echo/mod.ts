@@ -7,26 +7,14 @@
 
 import { parseAddress } from "../../lib/address.ts";
 import { defineCommand, type RunOptions } from "../../lib/command.ts";
-import type { Io } from "../../lib/io.ts";
-import { ExitCode, SockitError, UsageError } from "../../lib/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { flagName } from "../../lib/flags.ts";
-import { createOutput, type Output } from "../../lib/output.ts";
-import {
-  emptyStats,
-  mergeStats,
-  serve,
-  type Server,
-  serverSettings,
-  type ServerStats,
-  SHARED_PER_IP_BUCKETS,
-} from "../../lib/server/mod.ts";
+import { createOutput } from "../../lib/output.ts";
 import { tlsClientOptions } from "../../lib/tls.ts";
 import { createTracer } from "../../lib/trace.ts";
 import { randomBytes, runProbes } from "./client.ts";
 import { serverFlags } from "../../lib/server/flags.ts";
 import { ECHO_PORT, echoMeta } from "./meta.ts";
-import { echoConnection, echoDatagram, workerPlan } from "./server.ts";
-import type { FromWorker, ToWorker, WorkerStart } from "./worker_protocol.ts";
 
 /** The echo port of RFC 862. */
 export { ECHO_PORT };
@@ -94,7 +82,11 @@ export const echo = defineCommand({
   async run(options, io) {
     const out = createOutput(io, { json: options.json, noColor: options.noColor });
     checkMode(options);
-    if (options.to === undefined) return await runServer(options, io, out);
+    if (options.to === undefined) {
+      // Imported here: a one-probe --to need not load the server runtime (issue 10).
+      const { runServer } = await import("./serve.ts");
+      return await runServer(options, io, out);
+    }
     if (options.tls && options.udp) throw new UsageError("--tls is for TCP; leave out --udp");
     if (options.size !== undefined && options.message !== undefined) {
       throw new UsageError("--size and --message cannot be used together");
@@ -121,102 +113,3 @@ export const echo = defineCommand({
     }, { io, out, trace: options.trace ? createTracer(out.note) : undefined });
   },
 });
-
-async function runServer(
-  options: RunOptions<typeof echoMeta.flags>,
-  io: Io,
-  out: Output,
-): Promise<number> {
-  const settings = await serverSettings(options);
-  const { tls, access } = settings;
-  const plan = workerPlan(io.os, options.workers);
-  if (plan.note) out.note(plan.note);
-  const threads = plan.threads;
-  // One count of open connections for every thread, so --max-conns caps the total.
-  const openAcrossThreads = threads > 1 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
-  // And one count per address, so --max-conns-per-ip caps an address's total.
-  const perIpAcrossThreads = threads > 1 && access?.maxPerIp
-    ? new Int32Array(new SharedArrayBuffer(4 * SHARED_PER_IP_BUCKETS))
-    : undefined;
-  return await serve({
-    ...settings,
-    name: "echo",
-    transport: options.transport,
-    openAcrossThreads,
-    reusePort: threads > 1,
-    perIpAcrossThreads,
-    tcp: echoConnection,
-    udp: echoDatagram,
-  }, {
-    io,
-    out,
-    trace: options.trace,
-    started: threads > 1 && options.transport !== "udp"
-      ? (server) =>
-        startWorkers(threads - 1, server, {
-          host: options.host,
-          maxConns: options.maxConns,
-          openAcrossThreads: openAcrossThreads!,
-          idleTimeout: options.idleTimeout,
-          quiet: options.quiet,
-          json: options.json,
-          trace: options.trace,
-          noColor: options.noColor,
-          tls,
-          access,
-          perIpAcrossThreads,
-        })
-      : undefined,
-  });
-}
-
-/** Starts `count` echo workers on the server's TCP port; resolves once all listen. */
-async function startWorkers(
-  count: number,
-  server: Server,
-  settings: Omit<WorkerStart, "type" | "index" | "port">,
-): Promise<{ stop(): Promise<ServerStats> }> {
-  const port = server.addrs.find((a) => a.transport === "tcp")!.port;
-  const workers = Array.from(
-    { length: count },
-    () => new Worker(new URL("./worker.ts", import.meta.url), { type: "module" }),
-  );
-  const next = (worker: Worker) =>
-    new Promise<FromWorker>((resolve) => {
-      worker.onmessage = (e: MessageEvent<FromWorker>) => resolve(e.data);
-      worker.onerror = (e) => {
-        e.preventDefault();
-        resolve({ type: "failed", message: e.message });
-      };
-    });
-  const replies = await Promise.all(workers.map((worker, i) => {
-    const reply = next(worker);
-    worker.postMessage({ type: "start", index: i + 2, port, ...settings } satisfies ToWorker);
-    return reply;
-  }));
-  const failed = replies.find((r) => r.type === "failed");
-  if (failed && failed.type === "failed") {
-    workers.forEach((w) => w.terminate());
-    await server.shutdown();
-    throw new SockitError(
-      `echo: a --workers thread did not start: ${failed.message}`,
-      ExitCode.listen,
-      {
-        hint: "try without --workers",
-      },
-    );
-  }
-  return {
-    async stop() {
-      const stopped = await Promise.all(workers.map((worker) => {
-        const reply = next(worker);
-        worker.postMessage({ type: "stop" } satisfies ToWorker);
-        return reply;
-      }));
-      workers.forEach((w) => w.terminate());
-      const sum = emptyStats();
-      for (const r of stopped) if (r.type === "stopped") mergeStats(sum, r.stats);
-      return sum;
-    },
-  };
-}
