@@ -6,7 +6,7 @@
  */
 
 import { commonFlags, defineMeta } from "../lib/command.ts";
-import { DAYTIME_FORMATS } from "../lib/daytime_format.ts";
+import { DAYTIME_FORMATS } from "../lib/daytime_format_names.ts";
 import { defineFlags } from "../lib/flags.ts";
 import { serverFlags } from "../lib/server/flags.ts";
 

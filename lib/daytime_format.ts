@@ -11,13 +11,10 @@
  * @module
  */
 
+import { type DaytimeFormat } from "./daytime_format_names.ts";
 import { mjdOf, mjdToDate } from "./time.ts";
 
-/** The formats `sockit daytime --format` serves. */
-export const DAYTIME_FORMATS = ["rfc867", "nist", "iso", "rfc2822", "unix"] as const;
-
-/** One of {@linkcode DAYTIME_FORMATS}. */
-export type DaytimeFormat = typeof DAYTIME_FORMATS[number];
+export { DAYTIME_FORMATS, type DaytimeFormat } from "./daytime_format_names.ts";
 
 /** Options of {@linkcode formatDaytime}. */
 export interface FormatOptions {
