@@ -2,12 +2,13 @@
  * Dispatch: `sockit [--help | --version | help CMD | completions SHELL | man | <command>
  * [flags]]`, and the top-level error → exit code mapping, so no command ever has to call
  * `Deno.exit`. A command's code is imported only when it runs (lib/command.ts,
- * `lazyCommand`), so help and version load nothing but this and the flag data.
+ * `lazyCommand`), and its help and flags only when it is named, so `--version` loads
+ * no command's module and `echo --help` only echo's meta.
  *
  * @module
  */
 
-import { type CommandEntry, loadCommand } from "./command.ts";
+import { type CommandEntry, loadCommand, loadMeta } from "./command.ts";
 import { exitCodeOf, formatError, SockitError, UsageError } from "./errors.ts";
 import { helpText, parseFlags } from "./flags.ts";
 import type { Io } from "./io.ts";
@@ -86,10 +87,11 @@ export async function runCli(args: string[], io: Io, options: CliOptions): Promi
   try {
     if (BUILT_INS.includes(name)) return await builtIn(name, rest, io, options);
     const entry = findCommand(name, options.commands);
-    const parsed = parseFlags(rest, entry.flags, entry.positional);
+    const meta = await loadMeta(entry);
+    const parsed = parseFlags(rest, meta.flags, meta.positional);
     json = (parsed.options as { json?: unknown }).json === true;
     if (parsed.help) {
-      io.stdout.write(helpText(entry));
+      io.stdout.write(helpText(meta));
       return 0;
     }
     const command = await loadCommand(entry);
@@ -114,7 +116,7 @@ async function builtIn(
   if (name === "help") {
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     const entry = first === undefined ? undefined : findCommand(first, options.commands);
-    io.stdout.write(entry ? helpText(entry) : mainHelp(options));
+    io.stdout.write(entry ? helpText(await loadMeta(entry)) : mainHelp(options));
     return 0;
   }
   const commands = await Promise.all(options.commands.map(loadCommand));

@@ -65,8 +65,15 @@ export function defineMeta<const F extends Flags>(meta: CommandMeta<F>): Command
   return meta;
 }
 
-/** A command in the table whose code is imported only when it runs. */
-export interface LazyCommand extends CommandMeta {
+/**
+ * A command in the table that is only named and summed up there: its help and flags (its
+ * meta module) are imported when it is named, its code when it runs. So `sockit
+ * --version` loads no command's module, and `sockit echo --help` only echo's meta.
+ */
+export interface LazyCommand {
+  name: string;
+  summary: string;
+  meta(): Promise<CommandMeta>;
   load(): Promise<Command>;
 }
 
@@ -74,20 +81,44 @@ export interface LazyCommand extends CommandMeta {
 export type CommandEntry = Command | LazyCommand;
 
 /**
- * A table entry that knows a command's help and flags now and imports its code when it
- * runs: `sockit --version` and `sockit echo --help` then load no server or client code.
- * Keep `load`'s `import()` a plain string, so `deno compile` sees and embeds the module.
+ * A table entry that knows a command's name and summary now, and imports its help and
+ * flags when it is named and its code when it runs. Keep each `import()` a plain
+ * string, so `deno compile` sees and embeds the module. `name` and `summary` must be
+ * the meta's own (tests/startup_graph_test.ts checks main.ts's table).
  *
  * @example
  * ```ts
- * lazyCommand(echoMeta, async () => (await import("./commands/echo/mod.ts")).echo);
+ * lazyCommand(
+ *   { name: "echo", summary: "RFC 862 echo server (TCP/UDP), and an echo client for checks" },
+ *   async () => (await import("./commands/echo/meta.ts")).echoMeta,
+ *   async () => (await import("./commands/echo/mod.ts")).echo,
+ * );
  * ```
  */
 export function lazyCommand<F extends Flags>(
-  meta: CommandMeta<F>,
+  listed: { name: string; summary: string },
+  meta: () => Promise<CommandMeta<F>>,
   load: () => Promise<Command<F>>,
 ): LazyCommand {
-  return { ...meta, load: load as () => Promise<Command> };
+  return {
+    name: listed.name,
+    summary: listed.summary,
+    meta: meta as () => Promise<CommandMeta>,
+    load: load as () => Promise<Command>,
+  };
+}
+
+/**
+ * A command's help and flags, importing its meta module if the table holds it lazily.
+ *
+ * @example
+ * ```ts
+ * const meta = await loadMeta(entry);
+ * io.stdout.write(helpText(meta));
+ * ```
+ */
+export function loadMeta(entry: CommandEntry): Promise<CommandMeta> {
+  return "meta" in entry ? entry.meta() : Promise.resolve(entry);
 }
 
 /**

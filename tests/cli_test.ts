@@ -279,7 +279,7 @@ Deno.test("runCli: help says how durations are written, a bare number being seco
 
 Deno.test("runCli: a lazily loaded command is imported only to run, not for its help", async () => {
   let loads = 0;
-  const lazy = lazyCommand(echo, () => {
+  const lazy = lazyCommand(echo, () => Promise.resolve(echo), () => {
     loads++;
     return Promise.resolve(probe as unknown as typeof echo);
   });

@@ -7,14 +7,14 @@
 
 import assert from "node:assert/strict";
 import { completionScript } from "../lib/completions.ts";
-import { defineMeta } from "../lib/command.ts";
+import { defineMeta, loadMeta } from "../lib/command.ts";
 import { flagName } from "../lib/flags.ts";
 import { commands } from "../main.ts";
 import { bashComplete, fishComplete, zshComplete } from "./completion_helpers.ts";
 import { missing, runSockit, runTool } from "./helpers.ts";
 
 /** Every command's long flags, as the command line spells them, --help included. */
-const everyFlag = commands.map((c) => ({
+const everyFlag = (await Promise.all(commands.map(loadMeta))).map((c) => ({
   name: c.name,
   flags: [...Object.keys(c.flags).map((k) => `--${flagName(k)}`), "--help"],
 }));

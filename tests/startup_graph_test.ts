@@ -8,6 +8,8 @@
  */
 
 import assert from "node:assert/strict";
+import { loadMeta } from "../lib/command.ts";
+import { commands } from "../main.ts";
 import { ROOT } from "./helpers.ts";
 
 interface InfoModule {
@@ -59,6 +61,21 @@ Deno.test("start-up: main.ts imports no command code, runtime or node: module st
       .test(path);
   });
   assert.deepEqual(heavy.map(([, chain]) => short(chain)), []);
+});
+
+Deno.test("start-up: main.ts imports no command's module, meta included", async () => {
+  const { reached } = await staticGraph();
+  const command = [...reached.entries()].filter(([specifier]) =>
+    specifier.startsWith(`file://${ROOT}commands/`)
+  );
+  assert.deepEqual(command.map(([, chain]) => short(chain)), []);
+});
+
+Deno.test("start-up: main.ts's table names and sums up each command as its meta does", async () => {
+  for (const entry of commands) {
+    const meta = await loadMeta(entry);
+    assert.deepEqual([entry.name, entry.summary], [meta.name, meta.summary]);
+  }
 });
 
 Deno.test("start-up: a one-probe echo --to loads no node: module (node:tls only for --insecure)", async () => {
