@@ -13,6 +13,7 @@ import { Outbox } from "../commands/chat/outbox.ts";
 import type { Member } from "../commands/chat/room.ts";
 import { createOutput } from "../lib/output.ts";
 import { fakeIo } from "./helpers.ts";
+import { testLimits } from "./chat_room_helpers.ts";
 import { noRedis, type RedisServer, startProxy, startRedis } from "./redis_helpers.ts";
 
 const ignore = noRedis();
@@ -67,14 +68,7 @@ async function nodeRoom(
   const proxy = options.proxied ? startProxy(redis.port) : undefined;
   const url = proxy?.url ?? redis.url;
   const room = await joinCluster({ cluster: url, room: "lobby", history: 0, nodeTimeout: 10_000 }, {
-    limits: {
-      maxMessage: 1024,
-      maxFrame: 5120,
-      maxClients: 10,
-      maxQueue: 1 << 20,
-      idleTimeout: 0,
-      history: 0,
-    },
+    limits: testLimits(),
     out: createOutput(fakeIo(), { json: false, noColor: true }),
     now: () => Date.now(),
     quiet: true,

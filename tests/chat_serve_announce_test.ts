@@ -10,6 +10,7 @@ import { formatText } from "../commands/chat/protocol.ts";
 import { type Member, Room } from "../commands/chat/room.ts";
 import { createOutput } from "../lib/output.ts";
 import { fakeIo } from "./helpers.ts";
+import { testLimits } from "./chat_room_helpers.ts";
 import { ChatClient } from "./chat_serve_clients.ts";
 import { startSockit } from "./helpers.ts";
 
@@ -124,14 +125,7 @@ function fakeMember(id: number): Member & { got: string[]; next(): Promise<strin
 Deno.test("Room: joins and leaves in a room over the limit are counted, not announced", async () => {
   const io = fakeIo();
   const room = new Room({
-    limits: {
-      maxMessage: 1024,
-      maxFrame: 5120,
-      maxClients: 10,
-      maxQueue: 1 << 20,
-      idleTimeout: 0,
-      history: 0,
-    },
+    limits: testLimits(),
     out: createOutput(io, { json: false, noColor: true }),
     now: () => 0,
     quiet: true,

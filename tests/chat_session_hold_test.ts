@@ -11,6 +11,7 @@ import { Session } from "../commands/chat/session.ts";
 import { createOutput } from "../lib/output.ts";
 import type { Connection } from "../lib/server/mod.ts";
 import { fakeIo } from "./helpers.ts";
+import { testLimits } from "./chat_room_helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -75,14 +76,7 @@ async function until(ok: () => boolean, what: string, ms = 5000): Promise<void> 
 }
 
 Deno.test("chat session: held back by room pressure, it reads nothing and stays active until the pressure is gone", async () => {
-  const limits = {
-    maxMessage: 1024,
-    maxFrame: 5120,
-    maxClients: 10,
-    maxQueue: 1 << 20,
-    idleTimeout: 0,
-    history: 0,
-  };
+  const limits = testLimits();
   const room = new Room({
     limits,
     out: createOutput(fakeIo()),
