@@ -21,6 +21,11 @@ const flags = defineFlags({
     help: "drop a client after this long without a byte from it, announced as timeout " +
       "(0: never)",
   },
+  maxConns: {
+    ...runtimeFlags.maxConns,
+    help: "most TCP connections open at once; a further one is told server_full in its " +
+      "dialect and closed",
+  },
   quiet: {
     ...runtimeFlags.quiet,
     help: "do not log connections, disconnections, joins, leaves and renames",
