@@ -230,6 +230,26 @@ export interface SockitResult {
 }
 
 /**
+ * Runs every server command (`echo`, `daytime`, `chat-serve`) on `--port 0` with each
+ * case's flags and asserts a usage error (exit 2) whose stderr matches the case's pattern:
+ * the runtime's flags are read one way for every server, so each must refuse the same.
+ *
+ * @example
+ * ```ts
+ * await assertEveryServerRefuses([[["--allow", "10.0.0.0/33"], /prefix length/]]);
+ * ```
+ */
+export async function assertEveryServerRefuses(cases: [string[], RegExp][]): Promise<void> {
+  for (const [flags, message] of cases) {
+    for (const command of ["echo", "daytime", "chat-serve"]) {
+      const { code, stderr } = await runSockit([command, "--port", "0", ...flags]);
+      assert.equal(code, 2, `${command} ${flags.join(" ")}: ${stderr}`);
+      assert.match(stderr, message);
+    }
+  }
+}
+
+/**
  * Runs a sockit command to completion (a client) and returns its exit code and output.
  *
  * @example

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runSockit, startSockit } from "./helpers.ts";
+import { assertEveryServerRefuses, runSockit, startSockit } from "./helpers.ts";
 import { testCerts, tlsSkipReason } from "./tls_helpers.ts";
 
 const ignore = tlsSkipReason() !== undefined;
@@ -230,13 +230,7 @@ Deno.test({
       [["--tls-cert", `${certs.dir}/nothing.pem`, "--tls-key", certs.key], /nothing\.pem.*no such/],
       [["--tls-cert", certs.key, "--tls-key", certs.key], /--tls-cert/],
     ];
-    for (const [flags, message] of cases) {
-      for (const command of ["echo", "daytime", "chat-serve"]) {
-        const { code, stderr } = await runSockit([command, "--port", "0", ...flags]);
-        assert.equal(code, 2, `${command} ${flags.join(" ")}: ${stderr}`);
-        assert.match(stderr, message);
-      }
-    }
+    await assertEveryServerRefuses(cases);
   },
 });
 
