@@ -157,6 +157,9 @@ export async function openLink(
   let losses = 0;
   let waiters: (() => void)[] = [];
   let lastCause = "";
+  // The next look at whether the link can be up again, while it is down.
+  let retries = 0;
+  let retry: ReturnType<typeof setTimeout> | undefined;
 
   const down = (cause: string) => {
     lastCause = cause;
@@ -164,6 +167,7 @@ export async function openLink(
     up = false;
     losses++;
     options.onDown?.(cause);
+    if (retry === undefined) retry = setTimeout(check, backoff(retries++));
   };
   const loadScripts = async () => {
     for (const [name, text] of Object.entries(SCRIPTS) as [ScriptName, string][]) {
@@ -172,15 +176,23 @@ export async function openLink(
   };
   // Loading the scripts can fail on connections that stay up (a Redis still loading its
   // data, an ACL change): no "ready" comes again, so the link tries again by itself.
-  let retries = 0;
-  let retry: ReturnType<typeof setTimeout> | undefined;
   const check = () => {
     clearTimeout(retry);
     retry = undefined;
-    if (up || closing || !started || !commands.isReady || !reader.isReady) return;
+    if (up || closing || !started) return;
+    // While down, look again after a backoff even without a "ready": a heal whose events
+    // came while the other client was not ready yet must not leave the link down for good.
+    if (!commands.isReady || !reader.isReady) {
+      retry = setTimeout(check, backoff(retries++));
+      return;
+    }
     // A Redis restarted empty has forgotten the scripts: load them before anything runs.
     loadScripts().then(() => {
-      if (up || closing || !commands.isReady || !reader.isReady) return;
+      if (up || closing) return;
+      if (!commands.isReady || !reader.isReady) {
+        if (retry === undefined) retry = setTimeout(check, backoff(retries++));
+        return;
+      }
       retries = 0;
       up = true;
       const woken = waiters;
