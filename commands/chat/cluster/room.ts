@@ -278,8 +278,14 @@ export class ClusterRoom extends Room {
         this.error(member, taken(name));
       },
       failed: () => {
+        // A lost reply is not a lost join: the reader may have read it back already
+        // (the two connections race), and then the member is in the room.
+        if (!this.#joining.has(member)) return;
         this.#forget(member);
         this.error(member, this.#unavailable());
+        // Or it entered the stream unseen: take it back (owner-checked) when the link is
+        // up, so that the others do not keep a name nobody here holds.
+        this.#unsent.push({ type: "leave", name, reason: "error", ...this.#origin(member) });
       },
     });
     return undefined;
