@@ -177,14 +177,19 @@ Deno.test({
 });
 
 /**
- * `link`, but the replies to its `join` scripts are lost (as when the link goes down
- * between Redis's reply and its reading): each join is run, then, once `lose` resolves,
- * its caller hears that it failed; `lost` resolves after the caller was told. Its
- * reads wait for `reads` first.
+ * `link`, but the replies to its `script` scripts are lost (as when the link goes down
+ * between Redis's reply and its reading): each is run (unless `run` is false: lost on
+ * the way there), then, once `lose` resolves, its caller hears that it failed; `lost`
+ * resolves after the caller was told. Its reads wait for `reads` first.
  */
-function losingJoinReplies(
+function losingReplies(
   link: Link,
-  { lose, reads = Promise.resolve() }: { lose: () => Promise<unknown>; reads?: Promise<unknown> },
+  script: "join" | "publish",
+  { lose = () => Promise.resolve(), reads = Promise.resolve(), run = true }: {
+    lose?: () => Promise<unknown>;
+    reads?: Promise<unknown>;
+    run?: boolean;
+  },
 ): Link & { lost: Promise<void> } {
   const { promise: lost, resolve: told } = Promise.withResolvers<void>();
   return {
@@ -196,8 +201,8 @@ function losingJoinReplies(
       return link.losses;
     },
     async script(name, args) {
-      const reply = await link.script(name, args);
-      if (name !== "join") return reply;
+      if (name !== script) return await link.script(name, args);
+      if (run) await link.script(name, args);
       await lose();
       // Told once its caller's handlers ran (they are microtasks).
       setTimeout(told, 0);
@@ -251,7 +256,7 @@ Deno.test({
   async fn() {
     await using redis = await startRedis();
     const welcomed = Promise.withResolvers<void>();
-    const link = losingJoinReplies(await openLink(clusterTarget(redis.url, "lobby"), 10_000), {
+    const link = losingReplies(await openLink(clusterTarget(redis.url, "lobby"), 10_000), "join", {
       lose: () => welcomed.promise,
     });
     await using node = await roomOn(link);
@@ -264,10 +269,7 @@ Deno.test({
     assert.deepEqual(alice.all.filter((l) => l.startsWith("!!!")), []);
     assert.ok(room.has(alice.member));
     room.say(alice.member, "still here", {});
-    for (let polls = 0; (await streamed(link)).length < 2; polls++) {
-      if (polls > 2000) throw new Error("alice's message never went out");
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await until(async () => (await streamed(link)).length === 2, "alice's message went out");
     assert.deepEqual(await streamed(link), [
       ["join", "alice", undefined, undefined],
       ["msg", "alice", undefined, "still here"],
@@ -281,8 +283,7 @@ Deno.test({
   async fn() {
     await using redis = await startRedis();
     const refused = Promise.withResolvers<void>();
-    const link = losingJoinReplies(await openLink(clusterTarget(redis.url, "lobby"), 10_000), {
-      lose: () => Promise.resolve(),
+    const link = losingReplies(await openLink(clusterTarget(redis.url, "lobby"), 10_000), "join", {
       reads: refused.promise,
     });
     await using node = await roomOn(link);
@@ -293,10 +294,7 @@ Deno.test({
     assert.ok(!room.has(alice.member));
     // The join did enter the stream, so the others saw alice come. Back up, she leaves.
     room.linkUp();
-    for (let polls = 0; (await streamed(link)).length < 2; polls++) {
-      if (polls > 2000) throw new Error("alice's join was never taken back");
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await until(async () => (await streamed(link)).length === 2, "alice's join taken back");
     assert.deepEqual(await streamed(link), [
       ["join", "alice", undefined, undefined],
       ["leave", "alice", "error", undefined],
@@ -304,5 +302,84 @@ Deno.test({
     assert.equal(await link.command(["EXISTS", "sockit:chat:lobby:name:alice"]), 0);
     // And when her join is read back at last, it is nobody's here.
     assert.deepEqual(alice.all.filter((l) => l.startsWith("*** welcome")), []);
+  },
+});
+
+/** Polls until `done` holds (at most 10 s). */
+async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let polls = 0; !(await done()); polls++) {
+    if (polls > 2000) throw new Error(`never: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Alice joined on `link`'s room, her welcome read. */
+async function aliceOn(link: Link) {
+  const node = await roomOn(link);
+  node.room.join(node.alice.member, "alice");
+  await node.alice.until((l) => l.startsWith("*** welcome alice"));
+  return node;
+}
+
+Deno.test({
+  name: "cluster room: a message read back before its reply was lost is not refused",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const readBack = Promise.withResolvers<void>();
+    const link = losingReplies(
+      await openLink(clusterTarget(redis.url, "lobby"), 10_000),
+      "publish",
+      {
+        lose: () => readBack.promise,
+      },
+    );
+    await using node = await aliceOn(link);
+    const { room, alice } = node;
+    room.say(alice.member, "hi", {});
+    await until(() => room.clusterStats().received === 2, "alice's message read back");
+    readBack.resolve();
+    await link.lost;
+    assert.deepEqual(alice.all.filter((l) => l.startsWith("!!!")), []);
+    assert.equal(room.clusterStats().refused, 0);
+  },
+});
+
+Deno.test({
+  name: "cluster room: a message whose reply was lost is refused only if it never ran",
+  ignore,
+  async fn() {
+    for (const run of [true, false]) {
+      await using redis = await startRedis();
+      const reads = Promise.withResolvers<void>();
+      const link = losingReplies(
+        await openLink(clusterTarget(redis.url, "lobby"), 10_000),
+        "publish",
+        { run, reads: reads.promise },
+      );
+      await using node = await roomOn(link);
+      const { room, alice } = node;
+      room.join(alice.member, "alice");
+      reads.resolve();
+      await alice.until((l) => l.startsWith("*** welcome alice"));
+      room.say(alice.member, "hi", {});
+      await link.lost;
+      // Not known yet: not refused on a guess.
+      assert.deepEqual(alice.all.filter((l) => l.startsWith("!!!")), [], `run: ${run}`);
+      room.linkUp();
+      await until(() => {
+        const { published, refused } = room.clusterStats();
+        return published + refused === 2;
+      }, "alice's message settled");
+      const said = (await streamed(link)).filter(([type]) => type === "msg");
+      if (run) {
+        assert.deepEqual(said, [["msg", "alice", undefined, "hi"]]);
+        assert.deepEqual(alice.all.filter((l) => l.startsWith("!!!")), []);
+      } else {
+        assert.deepEqual(said, []);
+        await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
+        assert.equal(room.clusterStats().refused, 1);
+      }
+    }
   },
 });

@@ -12,7 +12,7 @@
 // The exact version is pinned here, not in deno.json's import map: the command that
 // `deno install` makes (docs/LEARN.md) does not read deno.json, and would not find it.
 // deno-lint-ignore no-import-prefix
-import { createClient } from "npm:@redis/client@6.3.1";
+import { createClient, ErrorReply } from "npm:@redis/client@6.3.1";
 import { ConnectError, ResolveError, TlsError } from "../../../lib/errors.ts";
 import { type ScriptName, SCRIPTS } from "./scripts.ts";
 import type { ClusterTarget } from "./url.ts";
@@ -72,6 +72,19 @@ export interface Link {
  */
 export function backoff(attempt: number): number {
   return Math.min(FIRST_BACKOFF_MS * 2 ** attempt, MAX_BACKOFF_MS);
+}
+
+/**
+ * Whether a failed command was answered by Redis (an error reply: the script did not
+ * run) rather than lost with the link (sent, so it may have run).
+ *
+ * @example
+ * ```ts
+ * answered(new Error("Socket closed unexpectedly")); // false
+ * ```
+ */
+export function answered(err: unknown): boolean {
+  return err instanceof ErrorReply;
 }
 
 /**

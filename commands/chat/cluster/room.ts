@@ -22,7 +22,7 @@ import {
 } from "../protocol.ts";
 import { type Member, Room, type RoomOptions } from "../room.ts";
 import { type Beat, type Heartbeat, startHeartbeat } from "./heartbeat.ts";
-import type { Link } from "./link.ts";
+import { answered, type Link } from "./link.ts";
 import {
   type ClusterEvent,
   compareIds,
@@ -83,6 +83,21 @@ function isGhost(member: Member): member is Ghost {
   return (member as Ghost).node !== undefined;
 }
 
+/**
+ * Messages of one publish, between the script's call and its answer. When the link goes
+ * down with the script sent, the answer is lost but the script may have run: the stream
+ * says which, once the link is back.
+ */
+interface InFlight {
+  /** The `seq` of each of its events. */
+  seqs: number[];
+  /** Read back already: it is in the stream. */
+  seen: boolean;
+  count: number;
+  /** Tells the sender it was refused (nothing of it reached the room). */
+  refuse: () => void;
+}
+
 /** Most messages of one client published by one script call. */
 const MAX_BATCH = 256;
 
@@ -127,6 +142,16 @@ export class ClusterRoom extends Room {
   #publishing = new Set<Promise<unknown>>();
   /** The id of the last entry delivered. */
   #lastId = "0-0";
+  /** The id of the last entry read, skipped ones too. */
+  #readTo = "0-0";
+  /** Waiting for the reader to read past an id. */
+  #passing: { id: string; then: () => void }[] = [];
+  /** The `seq` of this node's last event. */
+  #seq = 0;
+  /** Publishes not answered yet, by the `seq` of each of their events. */
+  readonly #inFlight = new Map<number, InFlight>();
+  /** Publishes whose answer the link lost: settled once it is back. */
+  #unsure: InFlight[] = [];
   /** The `ts` of the event being delivered: every node shows the publisher's time. */
   #ts: number | undefined;
   readonly cluster: ClusterStats;
@@ -181,12 +206,14 @@ export class ClusterRoom extends Room {
       this.#nodes.add(node);
     }
     this.#countNodes();
+    this.#readTo = from;
     if (this.limits.history > 0 && from !== "0-0") await this.#loadHistory(from);
     this.#reader = readStream(link, {
       key: this.#key,
       from,
       deliver: (entries) => this.#deliver(entries),
       ready: () => this.#drained(),
+      onSkipped: (id) => this.#readPast(id),
       signal: this.#stop.signal,
     });
   }
@@ -377,33 +404,39 @@ export class ClusterRoom extends Room {
     if (open && open.member === member && open.events.length < MAX_BATCH) {
       open.events.push(encodeEvent(event));
       open.ids.push(id);
+      open.seqs.push(event.seq!);
       return;
     }
     this.#sendOpen();
-    this.#open = { member, events: [encodeEvent(event)], ids: [id] };
+    this.#open = { member, events: [encodeEvent(event)], ids: [id], seqs: [event.seq!] };
     queueMicrotask(this.#sendLater);
   }
 
   /** Messages of one member waiting to be published together. */
-  #open: { member: Member; events: string[]; ids: (string | undefined)[] } | undefined;
+  #open: {
+    member: Member;
+    events: string[];
+    ids: (string | undefined)[];
+    seqs: number[];
+  } | undefined;
   readonly #sendLater = () => this.#sendOpen();
 
   #sendOpen(): void {
     const open = this.#open;
     if (!open) return;
     this.#open = undefined;
-    const { member, events, ids } = open;
+    const { member, events, ids, seqs } = open;
     const refuse = (reply: (id?: string) => ErrorReply) => {
       for (const id of ids) this.error(member, reply(id));
     };
+    const unavailable = () => refuse((id) => this.#unavailable(id));
+    const flight: InFlight = { seqs, seen: false, count: events.length, refuse: unavailable };
+    for (const seq of seqs) this.#inFlight.set(seq, flight);
     this.#publish(
       "publish",
       [this.#o.node, member.id, nameKey(member.name), ...events],
-      {
-        lost: () => refuse((id) => this.#notHere(id)),
-        failed: () => refuse((id) => this.#unavailable(id)),
-      },
-      events.length,
+      { lost: () => refuse((id) => this.#notHere(id)), failed: unavailable },
+      flight,
     );
   }
 
@@ -416,14 +449,25 @@ export class ClusterRoom extends Room {
     script: "join" | "publish" | "leave" | "nick",
     args: (string | number)[],
     on: { taken?: () => void; lost?: () => void; failed: () => void },
-    count = 1,
+    flight?: InFlight,
   ): void {
     if (script !== "publish") this.#sendOpen();
+    const count = flight?.count ?? 1;
     const done = this.#link.script(script, args).then((reply) => {
+      if (flight) this.#land(flight);
       if (reply === "taken") return on.taken?.();
       if (reply === "lost") return (on.lost ?? on.failed)();
       this.cluster.published += count;
-    }, () => {
+    }, (err) => {
+      if (flight && !answered(err)) {
+        // Sent, then the link went down: it may have run. Not refused on a guess, or a
+        // sender who tries again would say it twice.
+        if (!flight.seen) return void this.#unsure.push(flight);
+        this.#land(flight);
+        this.cluster.published += count;
+        return;
+      }
+      if (flight) this.#land(flight);
       this.cluster.refused += count;
       on.failed();
     });
@@ -431,8 +475,53 @@ export class ClusterRoom extends Room {
     done.finally(() => this.#publishing.delete(done));
   }
 
-  #origin(member: Member): { node: string; conn: number; ts: number } {
-    return { node: this.#o.node, conn: member.id, ts: this.now() };
+  #origin(member: Member): { node: string; conn: number; ts: number; seq: number } {
+    return { node: this.#o.node, conn: member.id, ts: this.now(), seq: ++this.#seq };
+  }
+
+  /** `flight` was answered (or settled): its events are no longer looked out for. */
+  #land(flight: InFlight): void {
+    for (const seq of flight.seqs) this.#inFlight.delete(seq);
+  }
+
+  /**
+   * Settles the publishes whose answer the link lost, now that it is back: each one the
+   * reader reads back up to the stream's end (as it is now) went out; the rest never
+   * ran, and their senders hear so.
+   */
+  async #settleUnsure(): Promise<void> {
+    const unsure = this.#unsure;
+    if (unsure.length === 0) return;
+    this.#unsure = [];
+    let end: string;
+    try {
+      const last = await this.#link.command(["XREVRANGE", this.#key, "+", "-", "COUNT", "1"]);
+      end = (last as [string, string[]][])[0]?.[0] ?? "0-0";
+    } catch {
+      this.#unsure.push(...unsure); // down again: settled the next time it is up
+      return;
+    }
+    if (compareIds(this.#readTo, end) < 0) {
+      await new Promise<void>((then) => this.#passing.push({ id: end, then }));
+    }
+    for (const flight of unsure) {
+      this.#land(flight);
+      if (flight.seen) {
+        this.cluster.published += flight.count;
+      } else {
+        this.cluster.refused += flight.count;
+        flight.refuse();
+      }
+    }
+  }
+
+  /** The reader read up to `id`: wakes whoever waited for it to get there. */
+  #readPast(id: string): void {
+    this.#readTo = id;
+    if (this.#passing.length === 0) return;
+    const passed = this.#passing.filter((p) => compareIds(id, p.id) >= 0);
+    this.#passing = this.#passing.filter((p) => compareIds(id, p.id) < 0);
+    for (const p of passed) p.then();
   }
 
   #joiningAs(key: string): boolean {
@@ -476,6 +565,10 @@ export class ClusterRoom extends Room {
     this.#lastId = entries[entries.length - 1].id;
     for (const { event } of entries) {
       this.cluster.received++;
+      if (event.seq !== undefined && event.node === this.#o.node) {
+        const flight = this.#inFlight.get(event.seq);
+        if (flight) flight.seen = true;
+      }
       if (!this.#nodes.has(event.node)) {
         this.#nodes.add(event.node);
         this.#countNodes();
@@ -488,6 +581,7 @@ export class ClusterRoom extends Room {
       }
     }
     this.flush();
+    this.#readPast(this.#lastId);
   }
 
   #apply(event: ClusterEvent): void {
@@ -587,6 +681,7 @@ export class ClusterRoom extends Room {
         .catch(() => {});
     }
     this.#heart?.beat();
+    this.#settleUnsure();
     // Taken now: the reader is reading on already, and once it has delivered what came
     // after the gap, its last id no longer shows the gap.
     this.#tellRestored(this.#lastId);

@@ -15,6 +15,8 @@ interface Origin {
   node: string;
   conn: number;
   ts: number;
+  /** The node's number for the event: how it knows its own when it reads them back. */
+  seq?: number;
 }
 
 /** One event of the room, as it travels in the stream. */
