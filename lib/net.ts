@@ -12,7 +12,7 @@ import { InterruptedError, netError, TimeoutError } from "./errors.ts";
 import type { Io } from "./io.ts";
 import { within } from "./pause.ts";
 import { after } from "./timer.ts";
-import { startClientTls, type TlsClientOptions } from "./tls.ts";
+import type { TlsClientOptions } from "./tls_flags.ts";
 
 /** What {@linkcode dial} returns: a TCP connection, or the plaintext side of TLS. */
 export interface DialedConn extends Pick<Deno.Conn, "read" | "write" | "close" | "closeWrite"> {
@@ -52,6 +52,8 @@ export async function dial(address: Address, options: DialOptions): Promise<Dial
   const began = Date.now();
   const tcp = await dialTcp(address, options);
   if (!options.tls) return tcp;
+  // Imported here: a plain TCP client need not load the TLS code (issue 10).
+  const { startClientTls } = await import("./tls.ts");
   return await startClientTls(tcp, options.tls, {
     host: address.host,
     where: formatAddress({ host: tcp.remoteAddr.hostname, port: address.port }),

@@ -1,9 +1,9 @@
 /**
- * TLS for every TCP client (README, "TLS"): the flags, reading them
- * into options, the handshake over a dialled connection, and one classification of
- * its failures: a certificate that cannot be verified is exit 8 with the reason and
- * the hint, a peer that does not speak TLS is exit 6. Verification is never off by
- * default; `--insecure` turns it off and says so once.
+ * TLS for every TCP client (README, "TLS"): the handshake over a dialled connection,
+ * and one classification of its failures: a certificate that cannot be verified is
+ * exit 8 with the reason and the hint, a peer that does not speak TLS is exit 6. The
+ * flags, and reading them into {@linkcode TlsClientOptions}, are in lib/tls_flags.ts:
+ * a client imports this module only to speak TLS (`dial` with `tls`).
  *
  * Deno checks certificates with rustls: `Deno.startTls` over the dialled TCP connection
  * (so the name checked can differ from the host dialled, `--servername`). Deno has no
@@ -14,98 +14,10 @@
  */
 
 import { closeQuietly } from "./close.ts";
-import {
-  InterruptedError,
-  ProtocolError,
-  SockitError,
-  TimeoutError,
-  TlsError,
-  UsageError,
-} from "./errors.ts";
+import { InterruptedError, ProtocolError, SockitError, TimeoutError, TlsError } from "./errors.ts";
 import type { DialedConn } from "./net.ts";
 import { within } from "./pause.ts";
-
-/** How a client speaks TLS; absent for plain TCP. */
-export interface TlsClientOptions {
-  /** PEM certificates to trust instead of the system's roots (`--ca`). */
-  caCerts?: string[];
-  /** The name the certificate must hold (`--servername`); default: the host dialled. */
-  servername?: string;
-  /** Skip verification (`--insecure`). */
-  insecure?: boolean;
-}
-
-export { tlsClientFlags } from "./tls_flags.ts";
-
-/** The parsed values of {@linkcode tlsClientFlags}. */
-export interface TlsClientFlagValues {
-  tls: boolean;
-  ca?: string;
-  servername?: string;
-  insecure: boolean;
-}
-
-/**
- * Reads the TLS flags into options (loading `--ca`), or undefined without `--tls`.
- * `--insecure` is said once on stderr through `note`.
- *
- * @throws {UsageError} (exit 2) for a TLS flag without `--tls`, `--ca` with
- * `--insecure`, or a `--ca` file that cannot be read.
- *
- * @example
- * ```ts
- * const tls = await tlsClientOptions(options, out.note); // { caCerts: [pem] } with --ca
- * ```
- */
-export async function tlsClientOptions(
-  flags: TlsClientFlagValues,
-  note: (text: string) => void,
-): Promise<TlsClientOptions | undefined> {
-  if (!flags.tls) {
-    const stray = flags.ca !== undefined
-      ? "--ca"
-      : flags.servername !== undefined
-      ? "--servername"
-      : flags.insecure
-      ? "--insecure"
-      : undefined;
-    if (stray) throw new UsageError(`${stray} applies to TLS: add --tls`);
-    return undefined;
-  }
-  if (flags.insecure && flags.ca !== undefined) {
-    throw new UsageError("--ca and --insecure cannot be used together (--insecure checks nothing)");
-  }
-  if (flags.insecure) {
-    note(
-      "sockit: --insecure: the server's certificate is not verified; " +
-        "anyone on the path can read and change this traffic",
-    );
-  }
-  return {
-    caCerts: flags.ca === undefined ? undefined : [await readPem("--ca", flags.ca)],
-    servername: flags.servername,
-    insecure: flags.insecure,
-  };
-}
-
-/**
- * Reads a PEM file named by a flag.
- *
- * @throws {UsageError} (exit 2) naming the flag and the file when it cannot be read.
- *
- * @example
- * ```ts
- * const pem = await readPem("--tls-cert", "server.pem");
- * ```
- */
-export async function readPem(flag: string, path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "no such file" : String(err);
-    throw new UsageError(`${flag} ${JSON.stringify(path)}: cannot read it: ${why}`);
-  }
-}
+import type { TlsClientOptions } from "./tls_flags.ts";
 
 /** Where a handshake happens and for how long it may take. */
 export interface HandshakeContext {

@@ -120,6 +120,14 @@ Deno.test("start-up: echo --to loads no server runtime (commands/echo/serve.ts i
   assert.deepEqual(server.map(([, chain]) => short(chain)), []);
 });
 
+Deno.test("start-up: a plain echo --to loads no TLS or trace code (only --tls, --trace do)", async () => {
+  const { reached } = await staticGraph("commands/echo/mod.ts");
+  const optional = [...reached.entries()].filter(([specifier]) =>
+    /^lib\/(tls|tls_insecure|trace)\.ts$/.test(specifier.replace(`file://${ROOT}`, ""))
+  );
+  assert.deepEqual(optional.map(([, chain]) => short(chain)), []);
+});
+
 Deno.test("start-up: a one-probe echo --to sets no Node timer (lib/timer.ts instead)", async () => {
   // Deno 2.9's global setTimeout is Node's: its first call loads part of the Node layer.
   for (const path of ["lib/net.ts", "commands/echo/client.ts"]) {

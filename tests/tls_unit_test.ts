@@ -1,7 +1,8 @@
 /** The TLS client's pure parts: how a failed handshake maps to an exit code and a line. */
 
 import assert from "node:assert/strict";
-import { clientTlsError, tlsClientOptions } from "../lib/tls.ts";
+import { clientTlsError } from "../lib/tls.ts";
+import { tlsClientOptions } from "../lib/tls_flags.ts";
 
 const invalid = (text: string) => new Deno.errors.InvalidData(text);
 

@@ -22,7 +22,7 @@ import {
 import { FrameError, lengthPrefixDecoder, U32_SKIP_LIMIT } from "../../lib/framing.ts";
 import type { Io } from "../../lib/io.ts";
 import { dial, type DialedConn } from "../../lib/net.ts";
-import type { TlsClientOptions } from "../../lib/tls.ts";
+import type { TlsClientOptions } from "../../lib/tls_flags.ts";
 import { counted } from "../../lib/numbers.ts";
 import type { Tracer } from "../../lib/trace.ts";
 import { type KeepAlive, keepAlive, pingEvery } from "./keepalive.ts";

@@ -14,7 +14,7 @@
 import { parseAddress } from "../../lib/address.ts";
 import { defineCommand, type RunOptions } from "../../lib/command.ts";
 import { ConnectError, ExitCode, InterruptedError, UsageError } from "../../lib/errors.ts";
-import { type TlsClientOptions, tlsClientOptions } from "../../lib/tls.ts";
+import { type TlsClientOptions, tlsClientOptions } from "../../lib/tls_flags.ts";
 import { decodeLines } from "../../lib/framing.ts";
 import type { Io, StopSignal } from "../../lib/io.ts";
 import { createOutput, type Paint } from "../../lib/output.ts";

@@ -20,7 +20,7 @@ import {
   serve,
   serverSettings,
 } from "../../lib/server/mod.ts";
-import { readPem } from "../../lib/tls.ts";
+import { readPem } from "../../lib/tls_flags.ts";
 import { type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import type { ClusterRoom } from "./cluster/room.ts";
 import { PasswordCheck, readPassword } from "./password.ts";

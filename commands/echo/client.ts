@@ -23,7 +23,7 @@ import { counted, round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { pause } from "../../lib/pause.ts";
 import { after } from "../../lib/timer.ts";
-import type { TlsClientOptions } from "../../lib/tls.ts";
+import type { TlsClientOptions } from "../../lib/tls_flags.ts";
 import type { Tracer } from "../../lib/trace.ts";
 
 /** What the client was asked to do. */

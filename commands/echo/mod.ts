@@ -10,8 +10,7 @@ import { defineCommand, type RunOptions } from "../../lib/command.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { flagName } from "../../lib/flags.ts";
 import { createOutput } from "../../lib/output.ts";
-import { tlsClientOptions } from "../../lib/tls.ts";
-import { createTracer } from "../../lib/trace.ts";
+import { tlsClientOptions } from "../../lib/tls_flags.ts";
 import { randomBytes, runProbes } from "./client.ts";
 import { serverFlags } from "../../lib/server/flags.ts";
 import { ECHO_PORT, echoMeta } from "./meta.ts";
@@ -102,6 +101,10 @@ export const echo = defineCommand({
       );
     }
     const tls = await tlsClientOptions(options, out.note);
+    // Imported here, as the TLS code is by dial(): only --trace needs it (issue 10).
+    const trace = options.trace
+      ? (await import("../../lib/trace.ts")).createTracer(out.note)
+      : undefined;
     return await runProbes({
       to: parseAddress(options.to, ECHO_PORT, { onNote: out.note }),
       count: options.count,
@@ -110,6 +113,6 @@ export const echo = defineCommand({
       timeout: options.timeout,
       udp: options.udp,
       tls,
-    }, { io, out, trace: options.trace ? createTracer(out.note) : undefined });
+    }, { io, out, trace });
   },
 });

@@ -10,7 +10,7 @@
 import { formatDuration } from "../duration.ts";
 import { UsageError } from "../errors.ts";
 import { within } from "../pause.ts";
-import { readPem } from "../tls.ts";
+import { readPem } from "../tls_flags.ts";
 
 /** The PEM text a TLS listener serves with. */
 export interface ServerTls {
