@@ -7,7 +7,6 @@
  * @module
  */
 
-import { isIPLiteral } from "./address.ts";
 import { ResolveError } from "./errors.ts";
 import { createStdioWriter, type StdioWriter } from "./stdio_writer.ts";
 
@@ -125,6 +124,9 @@ function sinkOf(file: typeof Deno.stdout, onClosed: () => void): TextSink {
  * ```
  */
 export async function systemResolve(host: string): Promise<string[]> {
+  // Imported here: the address parsers (lib/address.ts, lib/cidr.ts) are two modules
+  // that --version and --help would load for nothing (issue 10).
+  const { isIPLiteral } = await import("./address.ts");
   if (isIPLiteral(host)) return [host];
   try {
     // Imported here, not at the top: node:dns costs every start-up ~10 ms, and only a

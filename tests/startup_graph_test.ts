@@ -57,7 +57,8 @@ Deno.test("start-up: main.ts imports no command code, runtime or node: module st
     // A command's meta module, or a leaf it takes constants from (race-demo's MODES).
     const leaf = (modules.get(specifier)?.dependencies ?? []).length === 0;
     if (path.startsWith("commands/")) return !/(^|\/|_)meta\.ts$/.test(path) && !leaf;
-    return /^lib\/(server\/(?!flags\.ts)|net\.ts|tls\.ts|tls_insecure\.ts|output\.ts|daytime_format\.ts|time\.ts)/
+    // The address parsers too: only a command that dials or listens needs them.
+    return /^lib\/(server\/(?!flags\.ts)|net\.ts|tls\.ts|tls_insecure\.ts|output\.ts|daytime_format\.ts|time\.ts|address\.ts|cidr\.ts)/
       .test(path);
   });
   assert.deepEqual(heavy.map(([, chain]) => short(chain)), []);
