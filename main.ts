@@ -5,7 +5,9 @@
  * flags (its small `meta` module) when the command is named and its code only when it
  * runs, so `sockit --version` and `sockit echo --help` start about as fast as the
  * runtime does. `deno compile` embeds the lazily imported
- * modules because each `import()` names a plain string.
+ * modules because each `import()` names a plain string; `deno run` reads them only when
+ * imported with `--unstable-lazy-dynamic-imports` (deno.json's `sockit` task), else all
+ * of them at every start.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Start-up: how long `sockit --version`, `sockit echo --help` and a one-probe
  * `sockit echo --to` take from source, against `deno run` of an empty file with the same
- * permissions (the runtime's own start), and the same for the compiled binary against an
+ * run flags and permissions (the runtime's own start), and the same for the compiled binary against an
  * empty compiled program when `dist/sockit` exists (`deno task compile`). The README
  * promises "little more than the runtime's own start"; the goal is at most 1.5×.
  *
@@ -12,7 +12,7 @@
  */
 
 import { median, printTable, ratio, startSockitServer } from "./harness.ts";
-import { ROOT, SOCKIT_PERMISSIONS, sockitCommand } from "../tests/helpers.ts";
+import { ROOT, SOCKIT_PERMISSIONS, SOCKIT_RUN_FLAGS, sockitCommand } from "../tests/helpers.ts";
 
 const ROUNDS = Number(Deno.env.get("STARTUP_ROUNDS") ?? 30);
 const GOAL = 1.5;
@@ -58,7 +58,7 @@ try {
     {
       name: source,
       cmd: Deno.execPath(),
-      args: ["run", "--quiet", ...SOCKIT_PERMISSIONS, empty],
+      args: ["run", "--quiet", ...SOCKIT_RUN_FLAGS, ...SOCKIT_PERMISSIONS, empty],
     },
     { name: "sockit --version", ...run(["--version"]), baseline: source },
     { name: "sockit echo --help", ...run(["echo", "--help"]), baseline: source },

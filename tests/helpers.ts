@@ -26,6 +26,17 @@ export const SOCKIT_PERMISSIONS: string[] = config.tasks.compile
   .filter((arg) => arg.startsWith("--allow-"));
 
 /**
+ * The runtime flags sockit runs with from source, read from deno.json's `sockit` task
+ * (which `./sockit` reads too): `--unstable-lazy-dynamic-imports`, so `deno run` reads
+ * a command's modules when it runs, not every command's at every start (issue 10).
+ * Never in deno.json's `unstable` list or the compile task: `deno compile` would then
+ * leave the commands' code out of the binary (tests/startup_graph_test.ts).
+ */
+export const SOCKIT_RUN_FLAGS: string[] = config.tasks.sockit
+  .split(/\s+/)
+  .filter((arg) => arg.startsWith("--unstable-"));
+
+/**
  * The command that runs sockit from source, as tests and benchmarks spawn it.
  *
  * @example
@@ -37,7 +48,7 @@ export const SOCKIT_PERMISSIONS: string[] = config.tasks.compile
 export function sockitCommand(args: string[]): { cmd: string; args: string[] } {
   return {
     cmd: Deno.execPath(),
-    args: ["run", "--quiet", ...SOCKIT_PERMISSIONS, `${ROOT}main.ts`, ...args],
+    args: ["run", "--quiet", ...SOCKIT_RUN_FLAGS, ...SOCKIT_PERMISSIONS, `${ROOT}main.ts`, ...args],
   };
 }
 

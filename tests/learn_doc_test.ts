@@ -20,7 +20,7 @@ import {
   substitutePorts,
 } from "./learn_doc.ts";
 import { dirname } from "node:path";
-import { hasTool, ROOT, SOCKIT_PERMISSIONS, sockitCommand } from "./helpers.ts";
+import { hasTool, ROOT, SOCKIT_PERMISSIONS, SOCKIT_RUN_FLAGS, sockitCommand } from "./helpers.ts";
 
 const PAGE = "docs/LEARN.md";
 /** Longest wait for one step: a broken page fails with what it saw instead of hanging. */
@@ -404,14 +404,16 @@ Deno.test("learn_doc: a section needs the programs its commands start, not their
   assert.deepEqual(programsOf(section.steps), ["nc", "python3"]);
 });
 
-Deno.test("docs/LEARN.md installs sockit with the release binary's permissions", async () => {
+Deno.test("docs/LEARN.md installs sockit with the release binary's permissions and run flags", async () => {
   const steps = extractSteps(await Deno.readTextFile(`${ROOT}${PAGE}`)).flatMap((s) => s.steps);
   const installs = steps.filter((s) => s.kind === "cmd" && s.command.includes("deno install"));
   assert.ok(installs.length > 0, `${PAGE} has no deno install step`);
   for (const step of installs) {
     if (step.kind !== "cmd") continue;
-    const given = step.command.split(/\s+/).filter((arg) => arg.startsWith("--allow-"));
+    const words = step.command.split(/\s+/);
+    const given = words.filter((arg) => arg.startsWith("--allow-"));
     assert.deepEqual(given.sort(), [...SOCKIT_PERMISSIONS].sort(), where(step.line));
+    for (const flag of SOCKIT_RUN_FLAGS) assert.ok(words.includes(flag), where(step.line));
   }
 });
 

@@ -5,7 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { LineReader, missing, ROOT, runTool, SOCKIT_PERMISSIONS } from "./helpers.ts";
+import {
+  LineReader,
+  missing,
+  ROOT,
+  runTool,
+  SOCKIT_PERMISSIONS,
+  SOCKIT_RUN_FLAGS,
+} from "./helpers.ts";
 
 const SCRIPT = `${ROOT}sockit`;
 const PINNED = `${ROOT}.tools/node_modules/.bin/deno`;
@@ -22,7 +29,7 @@ function noPinnedDeno(): boolean {
 }
 
 Deno.test({
-  name: "./sockit: the release binary's permissions, no more, no fewer",
+  name: "./sockit: the release binary's permissions, no more, no fewer, and the run flags",
   ignore: noPinnedDeno(),
   fn: async () => {
     // The script reads them from deno.json's compile task: trace what it runs.
@@ -31,6 +38,8 @@ Deno.test({
     const run = stderr.split("\n").find((l) => l.startsWith("+ exec ")) ?? stderr;
     const given = run.split(/\s+/).filter((w) => w.startsWith("--allow-"));
     assert.deepEqual(given.sort(), [...SOCKIT_PERMISSIONS].sort(), run);
+    const flags = run.split(/\s+/).filter((w) => w.startsWith("--unstable-"));
+    assert.deepEqual(flags, SOCKIT_RUN_FLAGS, run);
   },
 });
 

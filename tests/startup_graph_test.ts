@@ -3,14 +3,17 @@
  * is main.ts's static import graph — the CLI, the flag machinery and each command's meta
  * module. A static import of a command's code, the server runtime, the client side or a
  * `node:` module (node:dns, node:tls: each brings part of the Node layer, milliseconds
- * at every start) would undo that; this test names the import chain that does. Measure
- * the effect with `deno task bench startup`.
+ * at every start) would undo that; this test names the import chain that does. That is
+ * what runs; what `deno run` reads is all of main.ts's graph, dynamic imports included,
+ * unless sockit's run flag `--unstable-lazy-dynamic-imports` is given (the last test).
+ * Measure the effect with `deno task bench startup`.
  */
 
 import assert from "node:assert/strict";
+import config from "../deno.json" with { type: "json" };
 import { loadMeta } from "../lib/command.ts";
 import { commands } from "../main.ts";
-import { ROOT } from "./helpers.ts";
+import { ROOT, SOCKIT_RUN_FLAGS } from "./helpers.ts";
 
 interface InfoModule {
   specifier: string;
@@ -135,4 +138,14 @@ Deno.test("start-up: a one-probe echo --to sets no Node timer (lib/timer.ts inst
     const code = await Deno.readTextFile(`${ROOT}${path}`);
     assert.doesNotMatch(code, /\bsetTimeout\(/, path);
   }
+});
+
+Deno.test("start-up: deno run reads a command's modules when it runs, deno compile embeds all", () => {
+  // Deno reads and analyses every module a literal import() names before main.ts runs,
+  // unless --unstable-lazy-dynamic-imports (measured: about 5 ms of every start). deno
+  // compile builds its graph the same way: with the flag on its command line or in
+  // deno.json's unstable list, the binary holds no command's code.
+  assert.ok(SOCKIT_RUN_FLAGS.includes("--unstable-lazy-dynamic-imports"));
+  assert.ok(!config.unstable.includes("lazy-dynamic-imports"));
+  assert.doesNotMatch(config.tasks.compile, /lazy-dynamic-imports/);
 });
