@@ -103,10 +103,14 @@ export function makePaint(enabled: boolean): Paint {
  */
 export function createOutput(io: Io, options: OutputOptions = {}): Output {
   const json = options.json ?? false;
+  const isTerminal = json ? false : io.stdout.isTerminal;
+  const noColor = options.noColor ?? false;
   const paint = makePaint(useColor({
-    isTerminal: json ? false : io.stdout.isTerminal,
-    noColor: options.noColor ?? false,
-    noColorEnv: io.env("NO_COLOR"),
+    isTerminal,
+    noColor,
+    // Asked only where it can matter: reading NO_COLOR means a permission query first
+    // (lib/io.ts), part of a millisecond at every client start (issue 10).
+    noColorEnv: isTerminal && !noColor ? io.env("NO_COLOR") : undefined,
   }));
   const emit = (event: string, fields: Fields) =>
     io.stdout.write(JSON.stringify({ event, ...fields }) + "\n");
