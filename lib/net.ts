@@ -10,7 +10,6 @@ import { type Address, formatAddress, isIPv6 } from "./address.ts";
 import { formatDuration } from "./duration.ts";
 import { InterruptedError, netError, TimeoutError } from "./errors.ts";
 import type { Io } from "./io.ts";
-import { within } from "./pause.ts";
 import { after } from "./timer.ts";
 import type { TlsClientOptions } from "./tls_flags.ts";
 
@@ -175,6 +174,8 @@ export async function openUdp(address: Address, options: OpenUdpOptions): Promis
     options.signal,
     () => resolveTimedOut(address.host, options.timeout!),
   );
+  // Imported here: only UDP waits with within(); a TCP client need not load it (issue 10).
+  const { within } = await import("./pause.ts");
   const server: Deno.NetAddr = { transport: "udp", hostname: ip, port: address.port };
   const where = formatAddress({ host: ip, port: address.port });
   const socket = Deno.listenDatagram({

@@ -124,10 +124,10 @@ Deno.test("start-up: echo --to loads no server runtime (commands/echo/serve.ts i
   assert.deepEqual(server.map(([, chain]) => short(chain)), []);
 });
 
-Deno.test("start-up: a plain echo --to loads no TLS or trace code (only --tls, --trace do)", async () => {
+Deno.test("start-up: a one-probe echo --to loads no TLS, trace or pause code (--tls, --trace, -c N)", async () => {
   const { reached } = await staticGraph("commands/echo/mod.ts");
   const optional = [...reached.entries()].filter(([specifier]) =>
-    /^lib\/(tls|tls_insecure|trace)\.ts$/.test(specifier.replace(`file://${ROOT}`, ""))
+    /^lib\/(tls|tls_insecure|trace|pause)\.ts$/.test(specifier.replace(`file://${ROOT}`, ""))
   );
   assert.deepEqual(optional.map(([, chain]) => short(chain)), []);
 });

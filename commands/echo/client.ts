@@ -21,7 +21,6 @@ import type { Io } from "../../lib/io.ts";
 import { dial, type DialedConn, openUdp } from "../../lib/net.ts";
 import { counted, round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
-import { pause } from "../../lib/pause.ts";
 import { after } from "../../lib/timer.ts";
 import type { TlsClientOptions } from "../../lib/tls_flags.ts";
 import type { Tracer } from "../../lib/trace.ts";
@@ -256,7 +255,11 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
     );
     try {
       for (let seq = 1; seq <= plan.count && !interrupted.signal.aborted; seq++) {
-        if (seq > 1 && plan.interval > 0) await pause(plan.interval, interrupted.signal);
+        if (seq > 1 && plan.interval > 0) {
+          // Imported here: a one-probe check never pauses (issue 10).
+          const { pause } = await import("../../lib/pause.ts");
+          await pause(plan.interval, interrupted.signal);
+        }
         if (interrupted.signal.aborted) break;
         const payload = plan.payload(seq);
         const began = performance.now();
