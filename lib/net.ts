@@ -174,8 +174,6 @@ export async function openUdp(address: Address, options: OpenUdpOptions): Promis
     options.signal,
     () => resolveTimedOut(address.host, options.timeout!),
   );
-  // Imported here: only UDP waits with within(); a TCP client need not load it (issue 10).
-  const { within } = await import("./pause.ts");
   const server: Deno.NetAddr = { transport: "udp", hostname: ip, port: address.port };
   const where = formatAddress({ host: ip, port: address.port });
   const socket = Deno.listenDatagram({
@@ -206,7 +204,14 @@ export async function openUdp(address: Address, options: OpenUdpOptions): Promis
           });
         }
         pending ??= socket.receive();
-        const result = await within(pending.then((r) => r, (err) => err as Error), left);
+        // A deadline on lib/timer.ts, not lib/pause.ts's within(): Node's setTimeout would
+        // load the Node layer inside the first probe's round trip, ~10 ms (issue 10).
+        let cancel = () => {};
+        const expired = new Promise<undefined>((resolve) => {
+          cancel = after(left, () => resolve(undefined));
+        });
+        const result = await Promise.race([pending.then((r) => r, (err) => err as Error), expired]);
+        cancel();
         if (result === undefined) continue; // timed out; loop throws
         pending = undefined;
         if (result instanceof Error) {

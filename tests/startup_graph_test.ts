@@ -138,6 +138,10 @@ Deno.test("start-up: a one-probe echo --to sets no Node timer (lib/timer.ts inst
     const code = await Deno.readTextFile(`${ROOT}${path}`);
     assert.doesNotMatch(code, /\bsetTimeout\(/, path);
   }
+  // Nor through lib/pause.ts, which still does: the client side waits on lib/timer.ts
+  // (a UDP probe's first round trip measured the Node layer's loading, ~10 ms).
+  const net = await Deno.readTextFile(`${ROOT}lib/net.ts`);
+  assert.doesNotMatch(net, /["']\.\/pause\.ts["']/);
 });
 
 Deno.test("start-up: deno run reads a command's modules when it runs, deno compile embeds all", () => {
