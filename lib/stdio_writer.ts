@@ -82,8 +82,8 @@ interface Run {
  * A flush timer that does not load node:timers: Deno 2.9's global `setTimeout` is
  * Node's, and its first call loads node:timers, async_hooks, util.inspect and more, some
  * 3-5 ms of CPU that `sockit --version` would pay for its one line. `AbortSignal.timeout`
- * runs on the web timers. Its timer does not keep the process alive, which a flush need
- * not: the "unload" listener (lib/io.ts) flushes at every exit.
+ * runs on the web timers. With its listener it keeps the process alive until it fires
+ * (a few ms: harmless), and the "unload" listener (lib/io.ts) flushes at every exit.
  */
 function webTimer(flush: () => void, ms: number): void {
   AbortSignal.timeout(ms).addEventListener("abort", flush, { once: true });
