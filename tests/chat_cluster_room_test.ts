@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { joinCluster } from "../commands/chat/cluster/join.ts";
 import { ClusterRoom } from "../commands/chat/cluster/room.ts";
 import { type Link, openLink } from "../commands/chat/cluster/link.ts";
+// deno-lint-ignore no-import-prefix
+import { ErrorReply } from "npm:@redis/client@6.3.1";
 import { clusterTarget } from "../commands/chat/cluster/url.ts";
 import { Outbox } from "../commands/chat/outbox.ts";
 import type { Member } from "../commands/chat/room.ts";
@@ -176,19 +178,37 @@ Deno.test({
   },
 });
 
+/** A gate that reads wait at: shut, then open, then shut again, as a test needs. */
+function gate() {
+  let open = Promise.withResolvers<void>();
+  open.resolve();
+  return {
+    shut() {
+      open = Promise.withResolvers<void>();
+    },
+    open() {
+      open.resolve();
+    },
+    pass: () => open.promise,
+  };
+}
+
 /**
  * `link`, but the replies to its `script` scripts are lost (as when the link goes down
  * between Redis's reply and its reading): each is run (unless `run` is false: lost on
- * the way there), then, once `lose` resolves, its caller hears that it failed; `lost`
- * resolves after the caller was told. Its reads wait for `reads` first.
+ * the way there), then, once `lose` resolves, its caller gets `failure()`; `lost`
+ * resolves after the caller was told. Only the first `times` are lost. What its reads
+ * read waits at `reads`.
  */
 function losingReplies(
   link: Link,
   script: "join" | "publish",
-  { lose = () => Promise.resolve(), reads = Promise.resolve(), run = true }: {
+  { lose = () => Promise.resolve(), reads = gate(), run = true, failure, times = Infinity }: {
     lose?: () => Promise<unknown>;
-    reads?: Promise<unknown>;
+    reads?: ReturnType<typeof gate>;
     run?: boolean;
+    failure?: () => Error;
+    times?: number;
   },
 ): Link & { lost: Promise<void> } {
   const { promise: lost, resolve: told } = Promise.withResolvers<void>();
@@ -201,17 +221,18 @@ function losingReplies(
       return link.losses;
     },
     async script(name, args) {
-      if (name !== script) return await link.script(name, args);
+      if (name !== script || times-- <= 0) return await link.script(name, args);
       if (run) await link.script(name, args);
       await lose();
       // Told once its caller's handlers ran (they are microtasks).
       setTimeout(told, 0);
-      throw new Error("Socket closed unexpectedly");
+      throw failure?.() ?? new Error("Socket closed unexpectedly");
     },
     command: (args) => link.command(args),
     read: async (key, id, options) => {
-      await reads;
-      return await link.read(key, id, options);
+      const entries = await link.read(key, id, options);
+      await reads.pass();
+      return entries;
     },
     whenUp: () => link.whenUp(),
     close: () => link.close(),
@@ -250,24 +271,38 @@ async function streamed(link: Link): Promise<unknown[][]> {
     .map((e) => [e.type, e.name ?? e.from, e.reason, e.text]);
 }
 
+/** Polls until `done` holds (at most 10 s). */
+async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let polls = 0; !(await done()); polls++) {
+    if (polls > 2000) throw new Error(`never: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** The error lines a member was sent. */
+const errors = (member: { all: string[] }) => member.all.filter((l) => l.startsWith("!!!"));
+
+/** A link to `redis`'s room "lobby". */
+const linkTo = (redis: RedisServer) => openLink(clusterTarget(redis.url, "lobby"), 10_000);
+
 Deno.test({
   name: "cluster room: a join read back before its reply was lost stays joined",
   ignore,
   async fn() {
     await using redis = await startRedis();
     const welcomed = Promise.withResolvers<void>();
-    const link = losingReplies(await openLink(clusterTarget(redis.url, "lobby"), 10_000), "join", {
-      lose: () => welcomed.promise,
-    });
+    const link = losingReplies(await linkTo(redis), "join", { lose: () => welcomed.promise });
     await using node = await roomOn(link);
     const { room, alice } = node;
     room.join(alice.member, "alice");
     await alice.until((l) => l.startsWith("*** welcome alice"));
     welcomed.resolve();
     await link.lost;
-    // Still in the room: nobody was told otherwise, and what she says goes out.
-    assert.deepEqual(alice.all.filter((l) => l.startsWith("!!!")), []);
+    // Still in the room, counted as published: nobody was told otherwise.
+    assert.deepEqual(errors(alice), []);
     assert.ok(room.has(alice.member));
+    assert.deepEqual([room.clusterStats().published, room.clusterStats().refused], [1, 0]);
+    // What she says goes out.
     room.say(alice.member, "still here", {});
     await until(async () => (await streamed(link)).length === 2, "alice's message went out");
     assert.deepEqual(await streamed(link), [
@@ -282,15 +317,13 @@ Deno.test({
   ignore,
   async fn() {
     await using redis = await startRedis();
-    const refused = Promise.withResolvers<void>();
-    const link = losingReplies(await openLink(clusterTarget(redis.url, "lobby"), 10_000), "join", {
-      reads: refused.promise,
-    });
+    const reads = gate();
+    const link = losingReplies(await linkTo(redis), "join", { reads });
     await using node = await roomOn(link);
     const { room, alice } = node;
+    reads.shut();
     room.join(alice.member, "alice");
     await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
-    refused.resolve();
     assert.ok(!room.has(alice.member));
     // The join did enter the stream, so the others saw alice come. Back up, she leaves.
     room.linkUp();
@@ -300,26 +333,72 @@ Deno.test({
       ["leave", "alice", "error", undefined],
     ]);
     assert.equal(await link.command(["EXISTS", "sockit:chat:lobby:name:alice"]), 0);
-    // And when her join is read back at last, it is nobody's here.
+    // And when both are read back at last, the join is nobody's here.
+    reads.open();
+    await until(() => room.clusterStats().received === 2, "both read back");
     assert.deepEqual(alice.all.filter((l) => l.startsWith("*** welcome")), []);
   },
 });
 
-/** Polls until `done` holds (at most 10 s). */
-async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let polls = 0; !(await done()); polls++) {
-    if (polls > 2000) throw new Error(`never: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+Deno.test({
+  name: "cluster room: joining again after a refused join is one join, not the old one",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const reads = gate();
+    const link = losingReplies(await linkTo(redis), "join", { reads, times: 1 });
+    await using node = await roomOn(link);
+    const { room, alice } = node;
+    reads.shut();
+    room.join(alice.member, "alice");
+    await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
+    room.linkUp(); // the take-back goes out first
+    assert.equal(room.join(alice.member, "alice"), undefined);
+    await until(async () => (await streamed(link)).length === 3, "take-back and the new join");
+    reads.open();
+    await alice.until((l) => l.startsWith("*** welcome alice"));
+    await until(() => room.clusterStats().received === 3, "all three read back");
+    assert.ok(room.has(alice.member));
+    assert.equal(alice.all.filter((l) => l.startsWith("*** welcome")).length, 1);
+    assert.equal(
+      await link.command(["GET", "sockit:chat:lobby:name:alice"]),
+      "n1/1",
+      "her name is held, by her",
+    );
+  },
+});
 
-/** Alice joined on `link`'s room, her welcome read. */
-async function aliceOn(link: Link) {
-  const node = await roomOn(link);
-  node.room.join(node.alice.member, "alice");
-  await node.alice.until((l) => l.startsWith("*** welcome alice"));
-  return node;
-}
+Deno.test({
+  name: "cluster room: a join Redis answers with an error is refused at once, nothing taken back",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const link = losingReplies(await linkTo(redis), "join", {
+      run: false,
+      failure: () => new ErrorReply("OOM command not allowed when used memory > 'maxmemory'."),
+      times: 1,
+    });
+    await using node = await roomOn(link);
+    const { room, alice } = node;
+    room.join(alice.member, "alice");
+    await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
+    await link.lost;
+    assert.equal(room.clusterStats().refused, 1);
+    // She joins again; after a later outage, nothing of the refused join is taken back
+    // (it would take her name now).
+    room.join(alice.member, "alice");
+    await alice.until((l) => l.startsWith("*** welcome alice"));
+    room.linkUp();
+    room.say(alice.member, "still here", {});
+    // One connection, in order: anything the outage's end sent is in the stream first.
+    await until(async () => (await streamed(link)).length >= 2, "her message went out");
+    assert.deepEqual(await streamed(link), [
+      ["join", "alice", undefined, undefined],
+      ["msg", "alice", undefined, "still here"],
+    ]);
+    assert.ok(room.has(alice.member));
+  },
+});
 
 Deno.test({
   name: "cluster room: a message read back before its reply was lost is not refused",
@@ -327,45 +406,39 @@ Deno.test({
   async fn() {
     await using redis = await startRedis();
     const readBack = Promise.withResolvers<void>();
-    const link = losingReplies(
-      await openLink(clusterTarget(redis.url, "lobby"), 10_000),
-      "publish",
-      {
-        lose: () => readBack.promise,
-      },
-    );
-    await using node = await aliceOn(link);
+    const link = losingReplies(await linkTo(redis), "publish", { lose: () => readBack.promise });
+    await using node = await roomOn(link);
     const { room, alice } = node;
+    room.join(alice.member, "alice");
+    await alice.until((l) => l.startsWith("*** welcome alice"));
     room.say(alice.member, "hi", {});
     await until(() => room.clusterStats().received === 2, "alice's message read back");
     readBack.resolve();
     await link.lost;
-    assert.deepEqual(alice.all.filter((l) => l.startsWith("!!!")), []);
-    assert.equal(room.clusterStats().refused, 0);
+    assert.deepEqual(errors(alice), []);
+    assert.deepEqual([room.clusterStats().published, room.clusterStats().refused], [2, 0]);
   },
 });
 
 Deno.test({
-  name: "cluster room: a message whose reply was lost is refused only if it never ran",
+  name:
+    "cluster room: a message whose reply was lost unseen is refused, once up, only if it never ran",
   ignore,
   async fn() {
     for (const run of [true, false]) {
       await using redis = await startRedis();
-      const reads = Promise.withResolvers<void>();
-      const link = losingReplies(
-        await openLink(clusterTarget(redis.url, "lobby"), 10_000),
-        "publish",
-        { run, reads: reads.promise },
-      );
+      const reads = gate();
+      const link = losingReplies(await linkTo(redis), "publish", { run, reads });
       await using node = await roomOn(link);
       const { room, alice } = node;
       room.join(alice.member, "alice");
-      reads.resolve();
       await alice.until((l) => l.startsWith("*** welcome alice"));
+      // Not read back before it is settled: the settling alone must tell.
+      reads.shut();
       room.say(alice.member, "hi", {});
       await link.lost;
       // Not known yet: not refused on a guess.
-      assert.deepEqual(alice.all.filter((l) => l.startsWith("!!!")), [], `run: ${run}`);
+      assert.deepEqual(errors(alice), [], `run: ${run}`);
       room.linkUp();
       await until(() => {
         const { published, refused } = room.clusterStats();
@@ -374,12 +447,16 @@ Deno.test({
       const said = (await streamed(link)).filter(([type]) => type === "msg");
       if (run) {
         assert.deepEqual(said, [["msg", "alice", undefined, "hi"]]);
-        assert.deepEqual(alice.all.filter((l) => l.startsWith("!!!")), []);
+        assert.equal(room.clusterStats().refused, 0);
+        assert.deepEqual(errors(alice), []);
       } else {
         assert.deepEqual(said, []);
-        await alice.until((l) => l.startsWith("!!! cluster_unavailable"));
         assert.equal(room.clusterStats().refused, 1);
+        // Refused before the room is said to be whole again.
+        await alice.until((l) => l === "*** the room is whole again");
+        assert.match(errors(alice).join("\n"), /^!!! cluster_unavailable/);
       }
+      reads.open();
     }
   },
 });

@@ -12,7 +12,7 @@
 // The exact version is pinned here, not in deno.json's import map: the command that
 // `deno install` makes (docs/LEARN.md) does not read deno.json, and would not find it.
 // deno-lint-ignore no-import-prefix
-import { createClient, ErrorReply } from "npm:@redis/client@6.3.1";
+import * as redis from "npm:@redis/client@6.3.1";
 import { ConnectError, ResolveError, TlsError } from "../../../lib/errors.ts";
 import { type ScriptName, SCRIPTS } from "./scripts.ts";
 import type { ClusterTarget } from "./url.ts";
@@ -22,7 +22,7 @@ export const MAX_BACKOFF_MS = 2000;
 /** The first wait before reconnecting; doubled on each failed attempt. */
 export const FIRST_BACKOFF_MS = 100;
 
-type Client = ReturnType<typeof createClient>;
+type Client = ReturnType<typeof redis.createClient>;
 
 /** Options of {@linkcode openLink}. */
 export interface LinkOptions {
@@ -75,16 +75,18 @@ export function backoff(attempt: number): number {
 }
 
 /**
- * Whether a failed command was answered by Redis (an error reply: the script did not
- * run) rather than lost with the link (sent, so it may have run).
+ * Whether a failed command certainly did not run: Redis answered it with an error (a
+ * script is refused before it runs), or the client never sent it (offline, closed).
+ * Otherwise it was sent and the link lost its answer: it may have run.
  *
  * @example
  * ```ts
- * answered(new Error("Socket closed unexpectedly")); // false
+ * neverRan(new Error("Socket closed unexpectedly")); // false
  * ```
  */
-export function answered(err: unknown): boolean {
-  return err instanceof ErrorReply;
+export function neverRan(err: unknown): boolean {
+  return err instanceof redis.ErrorReply || err instanceof redis.ClientOfflineError ||
+    err instanceof redis.ClientClosedError;
 }
 
 /**
@@ -137,7 +139,7 @@ export function startFailure(
  * @example
  * ```ts
  * const link = await openLink(clusterTarget("redis://127.0.0.1:6379", "lobby"), 10_000);
- * await link.script("publish", [node, conn, key, event]);
+ * await link.script("publish", [node, conn, key, seq, event]);
  * ```
  */
 export async function openLink(
@@ -148,7 +150,7 @@ export async function openLink(
   let started = false;
   let closing = false;
   const make = (): Client =>
-    createClient({
+    redis.createClient({
       url: target.url,
       disableOfflineQueue: true,
       // The enterprise "maintenance notifications" handshake reads environment variables

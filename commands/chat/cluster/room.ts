@@ -22,7 +22,7 @@ import {
 } from "../protocol.ts";
 import { type Member, Room, type RoomOptions } from "../room.ts";
 import { type Beat, type Heartbeat, startHeartbeat } from "./heartbeat.ts";
-import { answered, type Link } from "./link.ts";
+import { type Link, neverRan } from "./link.ts";
 import {
   type ClusterEvent,
   compareIds,
@@ -85,11 +85,11 @@ function isGhost(member: Member): member is Ghost {
 
 /**
  * Messages of one publish, between the script's call and its answer. When the link goes
- * down with the script sent, the answer is lost but the script may have run: the stream
- * says which, once the link is back.
+ * down with the script sent, the answer is lost but the script may have run: the
+ * node's entry in `P published` says which, once the link is back.
  */
 interface InFlight {
-  /** The `seq` of each of its events. */
+  /** The `seq` of each of its events, in order. */
   seqs: number[];
   /** Read back already: it is in the stream. */
   seen: boolean;
@@ -142,16 +142,17 @@ export class ClusterRoom extends Room {
   #publishing = new Set<Promise<unknown>>();
   /** The id of the last entry delivered. */
   #lastId = "0-0";
-  /** The id of the last entry read, skipped ones too. */
-  #readTo = "0-0";
-  /** Waiting for the reader to read past an id. */
-  #passing: { id: string; then: () => void }[] = [];
   /** The `seq` of this node's last event. */
   #seq = 0;
   /** Publishes not answered yet, by the `seq` of each of their events. */
   readonly #inFlight = new Map<number, InFlight>();
   /** Publishes whose answer the link lost: settled once it is back. */
   #unsure: InFlight[] = [];
+  /**
+   * The `seq` of each local member's latest join: its own events are told apart from
+   * those of an earlier join of the same connection (refused, then taken back).
+   */
+  readonly #joinSeq = new WeakMap<Member, number>();
   /** The `ts` of the event being delivered: every node shows the publisher's time. */
   #ts: number | undefined;
   readonly cluster: ClusterStats;
@@ -206,14 +207,12 @@ export class ClusterRoom extends Room {
       this.#nodes.add(node);
     }
     this.#countNodes();
-    this.#readTo = from;
     if (this.limits.history > 0 && from !== "0-0") await this.#loadHistory(from);
     this.#reader = readStream(link, {
       key: this.#key,
       from,
       deliver: (entries) => this.#deliver(entries),
       ready: () => this.#drained(),
-      onSkipped: (id) => this.#readPast(id),
       signal: this.#stop.signal,
     });
   }
@@ -256,6 +255,7 @@ export class ClusterRoom extends Room {
    */
   async stop(): Promise<void> {
     await within(Promise.allSettled([...this.#publishing]), 500);
+    if (this.#link.up) await within(this.#settleUnsure(), 300);
     this.#stop.abort();
     if (this.#link.up) {
       await within(this.#link.script("bye", [this.#o.node]).catch(() => {}), 300);
@@ -298,21 +298,25 @@ export class ClusterRoom extends Room {
     this.#joining.add(member);
     this.#local.set(member.id, member);
     const event: ClusterEvent = { type: "join", name, ...this.#origin(member) };
+    this.#joinSeq.set(member, event.seq!);
     const ttl = this.#o.nodeTimeout;
     this.#publish("join", [this.#o.node, member.id, key, name, ttl, encodeEvent(event)], {
       taken: () => {
         this.#forget(member);
         this.error(member, taken(name));
       },
-      failed: () => {
+      failed: (err) => {
         // A lost reply is not a lost join: the reader may have read it back already
         // (the two connections race), and then the member is in the room.
-        if (!this.#joining.has(member)) return;
+        if (!this.#joining.has(member)) return "published";
         this.#forget(member);
         this.error(member, this.#unavailable());
-        // Or it entered the stream unseen: take it back (owner-checked) when the link is
-        // up, so that the others do not keep a name nobody here holds.
-        this.#unsent.push({ type: "leave", name, reason: "error", ...this.#origin(member) });
+        // Or, sent and unanswered, it entered the stream unseen: take it back
+        // (owner-checked) when the link is up, so that the others do not keep a name
+        // nobody here holds.
+        if (!neverRan(err)) {
+          this.#unsent.push({ type: "leave", name, reason: "error", ...this.#origin(member) });
+        }
       },
     });
     return undefined;
@@ -434,7 +438,7 @@ export class ClusterRoom extends Room {
     for (const seq of seqs) this.#inFlight.set(seq, flight);
     this.#publish(
       "publish",
-      [this.#o.node, member.id, nameKey(member.name), ...events],
+      [this.#o.node, member.id, nameKey(member.name), seqs[seqs.length - 1], ...events],
       { lost: () => refuse((id) => this.#notHere(id)), failed: unavailable },
       flight,
     );
@@ -448,7 +452,12 @@ export class ClusterRoom extends Room {
   #publish(
     script: "join" | "publish" | "leave" | "nick",
     args: (string | number)[],
-    on: { taken?: () => void; lost?: () => void; failed: () => void },
+    on: {
+      taken?: () => void;
+      lost?: () => void;
+      /** Refuses it, or says it was published after all. */
+      failed: (err?: unknown) => "published" | void;
+    },
     flight?: InFlight,
   ): void {
     if (script !== "publish") this.#sendOpen();
@@ -456,10 +465,10 @@ export class ClusterRoom extends Room {
     const done = this.#link.script(script, args).then((reply) => {
       if (flight) this.#land(flight);
       if (reply === "taken") return on.taken?.();
-      if (reply === "lost") return (on.lost ?? on.failed)();
+      if (reply === "lost") return void (on.lost ?? on.failed)();
       this.cluster.published += count;
     }, (err) => {
-      if (flight && !answered(err)) {
+      if (flight && !neverRan(err)) {
         // Sent, then the link went down: it may have run. Not refused on a guess, or a
         // sender who tries again would say it twice.
         if (!flight.seen) return void this.#unsure.push(flight);
@@ -468,8 +477,8 @@ export class ClusterRoom extends Room {
         return;
       }
       if (flight) this.#land(flight);
-      this.cluster.refused += count;
-      on.failed();
+      if (on.failed(err) === "published") this.cluster.published += count;
+      else this.cluster.refused += count;
     });
     this.#publishing.add(done);
     done.finally(() => this.#publishing.delete(done));
@@ -485,43 +494,36 @@ export class ClusterRoom extends Room {
   }
 
   /**
-   * Settles the publishes whose answer the link lost, now that it is back: each one the
-   * reader reads back up to the stream's end (as it is now) went out; the rest never
-   * ran, and their senders hear so.
+   * Settles the publishes whose answer the link lost, now that it is back: the publish
+   * script notes the `seq` of the node's last batch in `P published`, atomically with
+   * it, so each batch up to that one ran and went out; the rest never ran, and their
+   * senders hear so.
    */
   async #settleUnsure(): Promise<void> {
     const unsure = this.#unsure;
     if (unsure.length === 0) return;
     this.#unsure = [];
-    let end: string;
+    let last: number;
     try {
-      const last = await this.#link.command(["XREVRANGE", this.#key, "+", "-", "COUNT", "1"]);
-      end = (last as [string, string[]][])[0]?.[0] ?? "0-0";
+      const noted = await this.#link.command([
+        "HGET",
+        this.#o.target.prefix + "published",
+        this.#o.node,
+      ]);
+      last = Number(noted ?? 0);
     } catch {
       this.#unsure.push(...unsure); // down again: settled the next time it is up
       return;
     }
-    if (compareIds(this.#readTo, end) < 0) {
-      await new Promise<void>((then) => this.#passing.push({ id: end, then }));
-    }
     for (const flight of unsure) {
       this.#land(flight);
-      if (flight.seen) {
+      if (flight.seen || flight.seqs[flight.seqs.length - 1] <= last) {
         this.cluster.published += flight.count;
       } else {
         this.cluster.refused += flight.count;
         flight.refuse();
       }
     }
-  }
-
-  /** The reader read up to `id`: wakes whoever waited for it to get there. */
-  #readPast(id: string): void {
-    this.#readTo = id;
-    if (this.#passing.length === 0) return;
-    const passed = this.#passing.filter((p) => compareIds(id, p.id) >= 0);
-    this.#passing = this.#passing.filter((p) => compareIds(id, p.id) < 0);
-    for (const p of passed) p.then();
   }
 
   #joiningAs(key: string): boolean {
@@ -581,7 +583,6 @@ export class ClusterRoom extends Room {
       }
     }
     this.flush();
-    this.#readPast(this.#lastId);
   }
 
   #apply(event: ClusterEvent): void {
@@ -591,6 +592,8 @@ export class ClusterRoom extends Room {
         if (mine) {
           const member = this.#local.get(event.conn);
           if (!member || !this.#joining.has(member)) return; // a re-announced join
+          // An earlier join of this connection's, refused here and taken back since.
+          if (event.seq !== undefined && event.seq !== this.#joinSeq.get(member)) return;
           this.#joining.delete(member);
           const problem = super.join(member, event.name);
           if (problem) this.error(member, problem);
@@ -608,6 +611,8 @@ export class ClusterRoom extends Room {
           // the room here, but still to be forgotten.
           const member = this.#local.get(event.conn);
           if (!member) return;
+          // The take-back of an earlier, refused join of this connection's.
+          if (event.seq !== undefined && event.seq < (this.#joinSeq.get(member) ?? 0)) return;
           // Others took this node for dead while it was cut off: its people are still
           // here, and the beat re-announces them.
           if (event.reason === "node_lost" && !this.#leaving.has(member)) return;
@@ -678,13 +683,16 @@ export class ClusterRoom extends Room {
     for (const event of unsent) {
       if (event.type !== "leave") continue;
       this.#link.script("leave", [event.node, event.conn, nameKey(event.name), encodeEvent(event)])
-        .catch(() => {});
+        .catch((err) => {
+          if (!neverRan(err)) this.#unsent.push(event); // lost again: the next time it is up
+        });
     }
     this.#heart?.beat();
-    this.#settleUnsure();
     // Taken now: the reader is reading on already, and once it has delivered what came
     // after the gap, its last id no longer shows the gap.
-    this.#tellRestored(this.#lastId);
+    const lastId = this.#lastId;
+    // What was refused in the outage is said before the room is said to be whole.
+    this.#settleUnsure().finally(() => this.#tellRestored(lastId));
   }
 
   async #tellRestored(lastId: string): Promise<void> {

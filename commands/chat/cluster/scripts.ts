@@ -20,16 +20,19 @@ return id
 `;
 
 /**
- * Publish events of the holder of `name:KEY` (ARGV 6 onwards, in order), only while
- * NODE/CONN still holds it. Returns how many.
+ * Publish events of the holder of `name:KEY` (ARGV 7 onwards, in order), only while
+ * NODE/CONN still holds it, and note SEQ (the `seq` of the last of them) as the node's
+ * last published: a node that lost the answer learns from it whether this ran.
+ * Returns how many.
  */
 const publish = `
-local p, node, conn, key = ARGV[1], ARGV[3], ARGV[4], ARGV[5]
+local p, node, conn, key, seq = ARGV[1], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if redis.call('GET', p .. 'name:' .. key) ~= node .. '/' .. conn then return 'lost' end
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   redis.call('XADD', p .. 'events', 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i])
 end
-return #ARGV - 5
+redis.call('HSET', p .. 'published', node, seq)
+return #ARGV - 6
 `;
 
 /** Release `name:KEY` (owner-checked) and publish the leave. */
@@ -106,6 +109,7 @@ for _, other in ipairs(redis.call('HKEYS', p .. 'nodes')) do
       reaped = reaped + 1
     end
     redis.call('DEL', p .. 'members:' .. other)
+    redis.call('HDEL', p .. 'published', other)
   end
 end
 return {status, epoch, reaped}
@@ -176,6 +180,7 @@ local p, node = ARGV[1], ARGV[3]
 redis.call('DEL', p .. 'node:' .. node)
 redis.call('HDEL', p .. 'nodes', node)
 redis.call('DEL', p .. 'members:' .. node)
+redis.call('HDEL', p .. 'published', node)
 return 1
 `;
 
