@@ -126,9 +126,23 @@ function stripCR(line: Uint8Array): Uint8Array {
   return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, -1) : line;
 }
 
+/** Options of {@linkcode lineDecoder}. */
+export interface LineDecoderOptions extends DecoderOptions {
+  /**
+   * A shortcut for reads of many lines: each push first offers the complete lines that
+   * lie wholly in its chunk, as one view from the first of them to the chunk's last LF
+   * (terminators included). Returning true takes them all; false has them decoded one by
+   * one as usual. The view is not checked against `maxLength`: take it only when every
+   * line in it is acceptable. A line completed with bytes held from earlier chunks is
+   * emitted on its own before.
+   */
+  lines?: (block: Uint8Array) => boolean;
+}
+
 /**
  * Decodes LF-terminated lines (CRLF accepted); frames exclude the terminator.
- * `maxLength` counts the line without its terminator.
+ * `maxLength` counts the line without its terminator; see
+ * {@linkcode LineDecoderOptions.lines} for taking many lines at once.
  *
  * @example
  * ```ts
@@ -139,8 +153,9 @@ function stripCR(line: Uint8Array): Uint8Array {
  * // lines: ["hello", "world"]
  * ```
  */
-export function lineDecoder(options: DecoderOptions = {}): FrameDecoder {
+export function lineDecoder(options: LineDecoderOptions = {}): FrameDecoder {
   const max = options.maxLength ?? DEFAULT_MAX_LENGTH;
+  const block = options.lines;
   const pending = new Pending();
   let skipping = false; // inside an oversize line, discarding up to its LF
 
@@ -160,7 +175,16 @@ export function lineDecoder(options: DecoderOptions = {}): FrameDecoder {
   return {
     push(chunk, emit) {
       let start = 0;
+      let offered = block === undefined;
       while (start < chunk.length) {
+        if (!offered && !skipping && pending.length === 0) {
+          offered = true;
+          const last = chunk.lastIndexOf(LF);
+          if (last >= start && block!(chunk.subarray(start, last + 1))) {
+            start = last + 1;
+            continue;
+          }
+        }
         const lf = chunk.indexOf(LF, start);
         if (lf < 0) {
           const rest = chunk.subarray(start);

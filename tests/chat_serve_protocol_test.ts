@@ -16,11 +16,14 @@ import {
   encodeWelcome,
   formatText,
   isValidName,
+  type MessageRun,
   nameKey,
+  ordinaryLines,
   overUtf8Limit,
   parseClientMessage,
   parseCommandLine,
   parseServerMessage,
+  runMessages,
   sanitize,
   type ServerMessage,
 } from "../commands/chat/protocol.ts";
@@ -234,6 +237,56 @@ Deno.test("encodeBatch() is the messages' encodings one after another", () => {
     (f) => frames.push(JSON.parse(decoder.decode(f))),
   );
   assert.deepEqual(frames, sample);
+});
+
+Deno.test("encodeBatch() encodes a run of messages as those messages, in every dialect", () => {
+  const plainText = fc.stringMatching(/^[\x20-\x7e\t]{1,12}$/);
+  const run = fc.record({
+    type: fc.constant("run" as const),
+    from: fc.constantFrom("al", "$&", "a$$b"), // "$" is special in a replacement string
+    texts: fc.array(plainText, { minLength: 1, maxLength: 6 }).map((t) => t.join("\n")),
+    ts: fc.nat(),
+  }).map((r): MessageRun => ({ ...r, count: r.texts.split("\n").length }));
+  const join = fc.record({
+    type: fc.constant("join" as const),
+    name: fc.constant("bo"),
+    ts: fc.nat(),
+  });
+  const dialect = fc.constantFrom<Dialect>("line", "framed", "ascii8");
+  fc.assert(
+    fc.property(
+      dialect,
+      fc.array(fc.oneof(run, join), { minLength: 1, maxLength: 4 }),
+      (d, items) => {
+        const messages = items.flatMap((i): ServerMessage[] =>
+          i.type === "run" ? runMessages(i) : [i]
+        );
+        assert.deepEqual(encodeBatch(d, items), encodeBatch(d, messages));
+      },
+    ),
+  );
+  assert.equal(
+    decoder.decode(
+      encodeBatch("line", [{ type: "run", from: "a$&", texts: "x\ny", count: 2, ts: 0 }]),
+    ),
+    "a$&: x\na$&: y\n",
+  );
+});
+
+Deno.test("ordinaryLines() counts lines said as they are, and declines commands, blanks and long ones", () => {
+  assert.equal(ordinaryLines("hi", 10), 1);
+  assert.equal(ordinaryLines("hi\nthere\n x", 10), 3);
+  assert.equal(ordinaryLines("a\tb\n" + "x".repeat(10), 10), 2, "the limit is inclusive");
+  for (const texts of ["/who", "hi\n/me waves", "hi\n//x", "", "hi\n\nthere", "hi\n \t", " "]) {
+    assert.equal(ordinaryLines(texts, 10), undefined, JSON.stringify(texts));
+  }
+  assert.equal(ordinaryLines("x".repeat(11), 10), undefined);
+  assert.equal(ordinaryLines("short\n" + "x".repeat(11) + "\nshort", 10), undefined);
+  assert.equal(
+    ordinaryLines(Array(20).fill("abcd").join("\n"), 10),
+    20,
+    "longer than the limit in all",
+  );
 });
 
 /** A connection whose writes complete when the test says so. */

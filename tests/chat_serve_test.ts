@@ -327,6 +327,42 @@ Deno.test("chat-serve: --log appends a JSONL transcript, one line per event", as
   }
 });
 
+Deno.test("chat-serve: lines sent in one write are each a message, commands and blanks among them", async () => {
+  const dir = await Deno.makeTempDir();
+  const log = `${dir}/chat.jsonl`;
+  try {
+    await using server = await serve("--history", "2", "--log", log, "--max-message", "20");
+    await using alice = await ChatClient.join(server.port, "line", "alice");
+    await using bob = await ChatClient.join(server.port, "framed", "bob");
+    await using carol = await ChatClient.join(server.port, "line", "carol");
+    await alice.until((t) => t === "*** carol joined");
+    await bob.untilJson({ type: "join", name: "carol" });
+    const many = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    const burst = [...many, "//slash", "", " \t", "x".repeat(21), "/me waves", "last"];
+    await alice.write(encoder.encode(burst.join("\n") + "\n"));
+    const said = [...many, "/slash"];
+    for (const text of said) assert.equal(await carol.next(), `alice: ${text}`);
+    assert.equal(await carol.next(), "* alice waves");
+    assert.equal(await carol.next(), "alice: last");
+    for (const text of [...said, "waves", "last"]) {
+      const got = await bob.json();
+      assert.deepEqual([got.type, got.from, got.text], ["msg", "alice", text]);
+    }
+    assert.match((await alice.until((t) => t.startsWith("!!!")))!, /^!!! too_long:/);
+
+    await using dave = await ChatClient.connect(server.port, "line");
+    await dave.sendText("dave");
+    assert.match((await dave.next())!, /^\*\*\* welcome dave;/);
+    assert.equal(await dave.next(), "[history] * alice waves");
+    assert.equal(await dave.next(), "[history] alice: last");
+    const logged = (await Deno.readTextFile(log)).trim().split("\n").map((l) => JSON.parse(l))
+      .filter((l) => l.type === "msg").map((l) => l.text);
+    assert.deepEqual(logged, [...said, "waves", "last"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("chat-serve: SIGTERM tells every client, then exits 0 within 2 s", async () => {
   await using server = await serve("--json");
   const clients = [

@@ -257,6 +257,58 @@ Deno.test("lines: CRLF-terminated payloads round-trip through lineFrame({ crlf }
   );
 });
 
+Deno.test("lines: a lines() shortcut that takes or declines blocks changes no frame, for any chunking", () => {
+  fc.assert(
+    fc.property(
+      fc.array(linePayload, { maxLength: 20 }),
+      cutsArb,
+      fc.array(fc.boolean(), { minLength: 1 }),
+      (payloads, cuts, takes) => {
+        const stream = concat(payloads.map((p) => lineFrame(p, { crlf: p.length % 2 === 0 })));
+        const frames: Uint8Array[] = [];
+        let offer = 0;
+        const lines = (block: Uint8Array) => {
+          // A block is whole lines, LF last; taken, it is decoded here instead.
+          assert.strictEqual(block[block.length - 1], LF);
+          if (!takes[offer++ % takes.length]) return false;
+          frames.push(...decodeAll(lineDecoder(), [block.slice()]));
+          return true;
+        };
+        const d = lineDecoder({ lines });
+        for (const chunk of split(stream, cuts)) d.push(chunk, (f) => frames.push(f.slice()));
+        d.finish((f) => frames.push(f.slice()));
+        assert.deepStrictEqual(frames, payloads);
+      },
+    ),
+    RUNS,
+  );
+});
+
+Deno.test("lines: lines() gets the complete lines of a chunk after one completed from earlier bytes", () => {
+  const blocks: string[] = [];
+  const frames: string[] = [];
+  const d = lineDecoder({ lines: (b) => (blocks.push(td.decode(b)), true) });
+  d.push(te.encode("he"), (f) => frames.push(td.decode(f)));
+  d.push(te.encode("llo\none\ntwo\nthr"), (f) => frames.push(td.decode(f)));
+  assert.deepStrictEqual(frames, ["hello"]);
+  assert.deepStrictEqual(blocks, ["one\ntwo\n"]);
+  assert.deepStrictEqual(d.buffered, 3);
+});
+
+Deno.test("lines: lines() is not offered the rest of an oversize line being skipped", () => {
+  const blocks: string[] = [];
+  const frames: string[] = [];
+  const d = lineDecoder({
+    maxLength: 4,
+    onOversize: () => frames.push("(oversize)"),
+    lines: (b) => (blocks.push(td.decode(b)), false),
+  });
+  d.push(te.encode("toolong"), (f) => frames.push(td.decode(f)));
+  d.push(te.encode("er\nok\n"), (f) => frames.push(td.decode(f)));
+  assert.deepStrictEqual(blocks, ["ok\n"]);
+  assert.deepStrictEqual(frames, ["(oversize)", "ok"]);
+});
+
 Deno.test("lines: finish emits a final unterminated line", () => {
   const d = lineDecoder();
   const frames: string[] = [];

@@ -136,6 +136,38 @@ export type ServerMessage =
 /** A server message of one `type`. */
 export type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
 
+/**
+ * Plain messages of one sender at one time, as one item: it stands for a
+ * `{ type: "msg", from, text, ts }` for each of its texts, in order. A read of a thousand
+ * ordinary lines goes through the room as one of these, not a thousand objects.
+ */
+export interface MessageRun {
+  type: "run";
+  from: string;
+  /** The texts joined by LF (no text holds an LF; no LF at the end). */
+  texts: string;
+  /** How many texts. */
+  count: number;
+  ts: number;
+}
+
+/** What a broadcast batch holds (see {@linkcode encodeBatch}). */
+export type BatchItem = ServerMessage | MessageRun;
+
+/**
+ * The messages `run` stands for.
+ *
+ * @example
+ * ```ts
+ * runMessages({ type: "run", from: "a", texts: "hi\nho", count: 2, ts: 0 });
+ * // [{ type: "msg", from: "a", text: "hi", ts: 0 }, { type: "msg", from: "a", text: "ho", ts: 0 }]
+ * ```
+ */
+export function runMessages(run: MessageRun): ServerMessageOf<"msg">[] {
+  const { from, ts } = run;
+  return run.texts.split("\n").map((text) => ({ type: "msg", from, text, ts }));
+}
+
 // ---------------------------------------------------------------------------------------
 // Names and text
 
@@ -486,8 +518,9 @@ export function encodeWelcome(
 
 /**
  * Several server messages in the bytes of `dialect`, as one buffer: the same bytes as
- * each {@linkcode encodeFor} in a row, built with one text encoding for lines.
- * Messages whose text depends on the viewer (`dm`) do not belong in a batch.
+ * each {@linkcode encodeFor} in a row (a {@linkcode MessageRun} as its messages), built
+ * with one text encoding for lines. Messages whose text depends on the viewer (`dm`)
+ * do not belong in a batch.
  *
  * @example
  * ```ts
@@ -497,15 +530,58 @@ export function encodeWelcome(
  * ])); // "a: one\na: two\n"
  * ```
  */
-export function encodeBatch(dialect: Dialect, messages: readonly ServerMessage[]): Uint8Array {
-  if (messages.length === 1) return encodeFor(dialect, messages[0]);
+export function encodeBatch(dialect: Dialect, items: readonly BatchItem[]): Uint8Array {
   if (dialect === "line") {
     let text = "";
-    for (const message of messages) text += formatText(message) + "\n";
+    for (const item of items) text += item.type === "run" ? runText(item) : formatText(item) + "\n";
     return encoder.encode(text);
   }
+  if (items.length === 1 && items[0].type !== "run") return encodeFor(dialect, items[0]);
+  const messages = items.flatMap((item) => item.type === "run" ? runMessages(item) : [item]);
   return concat(messages.map((m) => encodeFor(dialect, m)));
 }
+
+/** A run as line-client text: `from: text` lines, each ended by LF. */
+function runText(run: MessageRun): string {
+  const prefix = `${run.from}: `;
+  // "$" is special in a replacement string ("$&" is the match): "$$" is one "$".
+  return prefix + run.texts.replaceAll("\n", `\n${prefix.replaceAll("$", "$$$$")}`) + "\n";
+}
+
+/**
+ * How many ordinary messages `texts` (lines joined by LF, from a line client) are,
+ * when each line is one a line client says as it is: not a command (no leading `/`),
+ * not blank, at most `maxMessage` characters. Undefined when any line is not, which
+ * leaves them to be handled one by one. For text of one byte per character (plain
+ * ASCII), whose characters need no sanitizing.
+ *
+ * @example
+ * ```ts
+ * ordinaryLines("hi\nthere", 100); // 2
+ * ordinaryLines("hi\n/who", 100); // undefined
+ * ```
+ */
+export function ordinaryLines(texts: string, maxMessage: number): number | undefined {
+  if (texts.charCodeAt(0) === SLASH || texts.includes("\n/") || BLANK_LINE.test(texts)) {
+    return undefined;
+  }
+  // Native calls rather than a loop over the lines: a burst is often the first thing a
+  // server sees, before its code is compiled.
+  const count = (texts.match(LF_ALL)?.length ?? 0) + 1;
+  if (texts.length <= maxMessage) return count;
+  let start = 0;
+  for (let lf = texts.indexOf("\n"); lf >= 0; lf = texts.indexOf("\n", start)) {
+    if (lf - start > maxMessage) return undefined;
+    start = lf + 1;
+  }
+  return texts.length - start > maxMessage ? undefined : count;
+}
+
+const LF_ALL = /\n/g;
+
+const SLASH = 0x2f;
+/** A line of nothing but spaces and tabs (or nothing): nothing to say. */
+const BLANK_LINE = /^[ \t]*$/m;
 
 /**
  * How line and ascii8 clients see a server message (one line, no newline):

@@ -14,6 +14,7 @@ import { Announcer } from "./announce.ts";
 import { concat, type Outbox } from "./outbox.ts";
 import { Pressure } from "./pressure.ts";
 import {
+  type BatchItem,
   type Dialect,
   encodeBatch,
   encodeFor,
@@ -23,9 +24,11 @@ import {
   HELP_LINES,
   type LeaveReason,
   type Limits,
+  type MessageRun,
   nameKey,
   nameProblem,
   quote,
+  runMessages,
   type ServerMessage,
   type ServerMessageOf,
 } from "./protocol.ts";
@@ -295,6 +298,23 @@ export class Room {
   }
 
   /**
+   * {@linkcode say} for many plain messages of a line client at once: `texts`, `count`
+   * lines joined by LF, each one a message (see {@linkcode MessageRun}). They are batched
+   * as one item, and become an object each only for what needs one (framed or ascii8
+   * recipients, `--history`, `--log`).
+   */
+  sayLines(member: Member, texts: string, count: number): void {
+    const run: MessageRun = { type: "run", from: member.name, texts, count, ts: this.now() };
+    this.stats.messages += count;
+    this.#queue(run, member);
+    if (this.limits.history === 0 && !this.#options.transcript) return;
+    for (const message of runMessages(run)) {
+      this.remember(message);
+      this.#record(message);
+    }
+  }
+
+  /**
    * Keeps `message` for `--history` (the newest N); `say` does it, and a cluster node
    * fills its history from the room's stream when it starts.
    */
@@ -417,9 +437,13 @@ export class Room {
    * of a thousand lines costs each recipient one queued chunk and one write.
    */
   broadcast(message: ServerMessage, except?: Member): void {
+    this.#queue(message, except);
+  }
+
+  #queue(item: BatchItem, except: Member | undefined): void {
     if (this.#batch.length > 0 && except !== this.#batchExcept) this.flush();
     this.#batchExcept = except;
-    this.#batch.push(message);
+    this.#batch.push(item);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flushLater);
@@ -475,7 +499,7 @@ export class Room {
     }
   }
 
-  #batch: ServerMessage[] = [];
+  #batch: BatchItem[] = [];
   #batchExcept: Member | undefined;
   #flushScheduled = false;
   readonly #flushLater = () => {

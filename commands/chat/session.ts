@@ -26,6 +26,7 @@ import {
   type ClientMessage,
   decodeText,
   type Dialect,
+  ordinaryLines,
   parseClientMessage,
   parseCommandLine,
   sanitize,
@@ -292,9 +293,25 @@ export class Session implements Member {
     this.#decoder = dialect === "framed"
       ? lengthPrefixDecoder({ maxLength: s.maxFrame, onOversize })
       : dialect === "line"
-      ? lineDecoder({ maxLength: s.maxLine, onOversize })
+      ? lineDecoder({ maxLength: s.maxLine, onOversize, lines: this.#sayLines })
       : ascii8Decoder({ maxLength: s.maxLine, onOversize });
   }
+
+  /**
+   * A read's complete lines at once, when they are all ordinary messages of a joined
+   * client in plain ASCII (a paste, a flood): one item in the room's batch instead of
+   * a message each. False leaves them to be handled line by line.
+   */
+  readonly #sayLines = (block: Uint8Array): boolean => {
+    if (this.#ending || this.#pacer || !this.#room.has(this)) return false;
+    const text = this.#plain.of(block);
+    if (text === undefined) return false;
+    const texts = text.slice(0, -1); // the last LF
+    const count = ordinaryLines(texts, this.#settings.maxMessage);
+    if (count === undefined) return false;
+    this.#room.sayLines(this, texts, count);
+    return true;
+  };
 
   #endOfInput(onFrame: (frame: Uint8Array) => void): void {
     try {

@@ -330,6 +330,11 @@ export class ClusterRoom extends Room {
     this.#publishAs(member, event, options.id);
   }
 
+  /** Each message is published on its own: the stream holds messages, not runs. */
+  override sayLines(member: Member, texts: string): void {
+    for (const text of texts.split("\n")) this.say(member, text, {});
+  }
+
   override dm(member: Member, to: string, text: string, id?: string): void {
     const target = this.members.get(nameKey(to));
     if (!target) return super.dm(member, to, text, id); // no_such_user
