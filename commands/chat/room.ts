@@ -453,18 +453,21 @@ export class Room {
   /**
    * Keeps the batch from being flushed at the end of this task: the sender reads again
    * at once (its last read filled its small idle-time buffer, so the rest of a burst
-   * is waiting), and the broadcasts of that next read join the same writes. A timer
-   * flushes the batch if that read does not come soon.
+   * is waiting), and the broadcasts of that next read join the same writes. Deno
+   * completes a read of bytes already there without a turn of the event loop, so the
+   * batch is flushed at the end of this turn (`setImmediate`) if that read did not come
+   * in it. (Deno 2.9's `setTimeout` is Node's: at least 1 ms, and arming it wakes the
+   * event loop with a syscall.)
    */
   holdBatch(): void {
     this.#held = true;
-    this.#heldTimer ??= setTimeout(this.#releaseHeld, 0);
+    this.#heldImmediate ??= setImmediate(this.#releaseHeld);
   }
 
   #held = false;
-  #heldTimer: ReturnType<typeof setTimeout> | undefined;
+  #heldImmediate: ReturnType<typeof setImmediate> | undefined;
   readonly #releaseHeld = () => {
-    this.#heldTimer = undefined;
+    this.#heldImmediate = undefined;
     this.flush();
   };
 
@@ -472,8 +475,8 @@ export class Room {
   flush(): void {
     if (this.#held) {
       this.#held = false;
-      clearTimeout(this.#heldTimer);
-      this.#heldTimer = undefined;
+      clearImmediate(this.#heldImmediate);
+      this.#heldImmediate = undefined;
     }
     const batch = this.#batch;
     if (batch.length === 0) return;
