@@ -19,6 +19,9 @@
  *   of them (`chat-fanout --clients 2 --window 1` joined last, so it is written last).
  *
  * Every step is bounded in time; a peer that is not installed is skipped with a note.
+ * Each fan-out figure is the median over `CHAT_BENCH_STARTS` (default 3) starts of each
+ * server, taken in alternation: one start's figures swing up to 2x.
+ *
  * Environment: `REPS` (default 3), `CHAT_BENCH_SERVERS=sockit,node`,
  * `CHAT_BENCH_IDLE=5000,10000` (`0`: skip), `CHAT_BENCH_LOADS=burst100,window1`,
  * `CHAT_BENCH_PARTS=fanout,never,idle`.
@@ -29,13 +32,14 @@
 import { fileURLToPath } from "node:url";
 import { neverReader } from "../tests/chat_flow_helpers.ts";
 import { hasTool, sockitCommand } from "../tests/helpers.ts";
-import { delay, printTable, ratio } from "./harness.ts";
+import { delay, median, printTable, ratio } from "./harness.ts";
 
 const SHARED = fileURLToPath(new URL("../../shared/bench/", import.meta.url));
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const BUILD = `${Deno.env.get("TMPDIR") ?? "/tmp"}/sockit-bench-build`;
 const LOADGEN = `${BUILD}/loadgen`;
 const REPS = Number(Deno.env.get("REPS") ?? 3);
+const STARTS = Number(Deno.env.get("CHAT_BENCH_STARTS") ?? 3);
 const HOST = "127.0.0.1";
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -217,14 +221,28 @@ async function fanout(): Promise<Map<string, Map<string, { warm?: number; fresh?
   for (const server of servers) {
     if (!server.available) console.log(`(${server.name} not installed: skipped)`);
   }
+  const available = servers.filter((s) => s.available);
   for (const load of loads) {
+    // A server's figures swing up to 2x from one start to the next: each server is
+    // started STARTS times, alternating (A B C, then C B A, ...), and the medians kept.
+    const seen = new Map<string, { warm: number[]; fresh: number[] }>();
+    for (let round = 0; round < STARTS; round++) {
+      for (const server of round % 2 === 0 ? available : [...available].reverse()) {
+        const figures = seen.get(server.name) ?? { warm: [], fresh: [] };
+        seen.set(server.name, figures);
+        const f = await fresh(server, LOADS[load]);
+        const w = await warm(server, LOADS[load]);
+        if (f !== undefined) figures.fresh.push(f);
+        if (w !== undefined) figures.warm.push(w);
+      }
+    }
     const row = new Map<string, { warm?: number; fresh?: number }>();
     results.set(load, row);
-    for (const server of servers.filter((s) => s.available)) {
-      row.set(server.name, {
-        fresh: await fresh(server, LOADS[load]),
-        warm: await warm(server, LOADS[load]),
-      });
+    for (const server of available) {
+      const figures = seen.get(server.name)!;
+      const mid = (values: number[]) => values.length > 0 ? median(values) : undefined;
+      row.set(server.name, { warm: mid(figures.warm), fresh: mid(figures.fresh) });
+      console.log(`${load} ${server.name} warm per start: ${figures.warm.map(rate).join(" ")}`);
     }
     const head = ["load", ...[...row.keys()].flatMap((n) => [`${n} warm`, "fresh"])];
     const cells = [...row.values()].flatMap((r) => [rate(r.warm), rate(r.fresh)]);
