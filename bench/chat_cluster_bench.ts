@@ -19,16 +19,8 @@
  */
 
 import { hasTool } from "../tests/helpers.ts";
-import { type RedisServer, startRedis } from "../tests/redis_helpers.ts";
-import {
-  type BenchServer,
-  clockTicks,
-  cpuSeconds,
-  median,
-  printTable,
-  ratio,
-  startSockitServer,
-} from "./harness.ts";
+import { redisCpuSeconds, type RedisServer, startRedis } from "../tests/redis_helpers.ts";
+import { type BenchServer, median, printTable, ratio, startSockitServer } from "./harness.ts";
 
 const MSGS = Number(Deno.env.get("MSGS") ?? 1000);
 const CLIENTS = Number(Deno.env.get("CLIENTS") ?? 30);
@@ -154,8 +146,7 @@ async function measure(name: string, nodes: number, redis?: RedisServer): Promis
     await senders[0].send("sync\n");
     await bounded(Promise.all(sync), `${name}: sync`);
 
-    const ticks = await clockTicks();
-    const redisBefore = redis ? cpuSeconds(redis.pid, ticks) : undefined;
+    const redisBefore = redis ? await redisCpuSeconds(redis.port) : undefined;
     const lines = (from: number) =>
       Array.from({ length: MSGS }, (_, i) => `b ${i}\n`).join("").slice(from);
     const expected = MSGS * senders.length;
@@ -175,7 +166,7 @@ async function measure(name: string, nodes: number, redis?: RedisServer): Promis
     await bounded(Promise.all(done), `${name}: burst`);
     const seconds = (performance.now() - began) / 1000;
     const deliveries = clients.reduce((sum, c) => sum + c.got, 0);
-    const redisAfter = redis ? cpuSeconds(redis.pid, ticks) : undefined;
+    const redisAfter = redis ? await redisCpuSeconds(redis.port) : undefined;
 
     const latencies: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {

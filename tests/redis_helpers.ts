@@ -61,6 +61,39 @@ async function ask(port: number, command: string): Promise<string | undefined> {
 }
 
 /**
+ * Redis's own CPU time so far, in seconds (`INFO cpu`: user + system, from getrusage, in
+ * microseconds); undefined when it does not answer. Finer than /proc's clock ticks,
+ * which a short burst does not even fill.
+ *
+ * @example
+ * ```ts
+ * const before = await redisCpuSeconds(redis.port);
+ * ```
+ */
+export async function redisCpuSeconds(port: number): Promise<number | undefined> {
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await conn.write(new TextEncoder().encode("INFO cpu\r\n"));
+      let text = "";
+      const buf = new Uint8Array(4096);
+      // A bulk reply: "$LEN" then LEN bytes; read until the fields are all in.
+      while (!/used_cpu_user:[\d.]+\r\n/.test(text)) {
+        const n = await conn.read(buf);
+        if (n === null) return undefined;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      const field = (name: string) => Number(text.match(new RegExp(`${name}:([\\d.]+)`))?.[1]);
+      return field("used_cpu_sys") + field("used_cpu_user");
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Starts `redis-server --port P --bind 127.0.0.1 --save '' --appendonly no` and waits
  * until it answers PING; with `tls`, port P speaks only TLS (`rediss://`).
  *
