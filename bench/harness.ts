@@ -302,3 +302,64 @@ export async function runOne(
 export function shellLine(cmd: string, args: string[]): string {
   return [cmd, ...args].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
 }
+
+/**
+ * `sockit ARGS` as a `run-one.sh` server command line, `{PORT}` where the port goes.
+ *
+ * @example
+ * ```ts
+ * await runOne(sockitLine(["echo", "--quiet", "--port", "{PORT}"]), ["echo-rr", "--conns", "100"]);
+ * ```
+ */
+export function sockitLine(args: string[]): string {
+  const { cmd, args: full } = sockitCommand(args);
+  return shellLine(cmd, full);
+}
+
+/**
+ * Each round's figure per server over `rounds` rounds, the servers measured in a rotated
+ * order each round, so load from elsewhere falls on all of them alike.
+ *
+ * @example
+ * ```ts
+ * const rounds = await rotated(5, ["a", "b"], (name) => runOne(commands[name], load));
+ * ```
+ */
+export async function rotated(
+  rounds: number,
+  names: string[],
+  measure: (name: string) => Promise<number | undefined>,
+): Promise<Map<string, number | undefined>[]> {
+  const all: Map<string, number | undefined>[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const shift = round % names.length;
+    const figures = new Map<string, number | undefined>();
+    for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+      figures.set(name, await measure(name));
+    }
+    all.push(figures);
+  }
+  return all;
+}
+
+/**
+ * The median over rounds of `name`'s figure, or of its ratio to `base`'s in each round
+ * (servers measured side by side); undefined when no round has both.
+ *
+ * @example
+ * ```ts
+ * overRounds(rounds, "sockit", "node"); // e.g. 1.12
+ * ```
+ */
+export function overRounds(
+  rounds: Map<string, number | undefined>[],
+  name: string,
+  base?: string,
+): number | undefined {
+  const values = rounds.flatMap((r) => {
+    const a = r.get(name);
+    const b = base === undefined ? 1 : r.get(base);
+    return a === undefined || b === undefined ? [] : [a / b];
+  });
+  return values.length ? median(values) : undefined;
+}

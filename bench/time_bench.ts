@@ -33,12 +33,15 @@ import {
   type BenchServer,
   measureRate,
   median,
+  overRounds,
   printTable,
   ratio,
+  rotated,
   RUN_ONE,
   runGenerator,
   runOne,
   shellLine,
+  sockitLine,
   startServer,
   startSockitServer,
 } from "./harness.ts";
@@ -234,43 +237,6 @@ const LOG_ROUNDS = 5;
 const CHURN_TOTAL = 5000;
 const CHURN_CONCURRENCY = 50;
 
-/** `sockit ARGS` as a run-one.sh server command line, `{PORT}` for the port. */
-function sockitLine(args: string[]): string {
-  const { cmd, args: full } = sockitCommand(args);
-  return shellLine(cmd, full);
-}
-
-/** Each round's figure per server, the servers measured in a rotated order each round. */
-async function rotated(
-  names: string[],
-  measure: (name: string) => Promise<number | undefined>,
-): Promise<Map<string, number | undefined>[]> {
-  const rounds: Map<string, number | undefined>[] = [];
-  for (let round = 0; round < LOG_ROUNDS; round++) {
-    const shift = round % names.length;
-    const figures = new Map<string, number | undefined>();
-    for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
-      figures.set(name, await measure(name));
-    }
-    rounds.push(figures);
-  }
-  return rounds;
-}
-
-/** The median over rounds of `name`'s figure, or of its ratio to `base`'s in that round. */
-function overRounds(
-  rounds: Map<string, number | undefined>[],
-  name: string,
-  base?: string,
-): number | undefined {
-  const values = rounds.flatMap((r) => {
-    const a = r.get(name);
-    const b = base === undefined ? 1 : r.get(base);
-    return a === undefined || b === undefined ? [] : [a / b];
-  });
-  return values.length ? median(values) : undefined;
-}
-
 /**
  * Echo churn: `total` connections, `concurrency` at a time, each connect → write 16
  * bytes → read them back (verified) → close; after an untimed tenth as warm-up.
@@ -375,8 +341,13 @@ async function logCost(): Promise<void> {
       ` run-one.sh, median of 3 runs), echo with ${CHURN_TOTAL} short connections ` +
       `(${CHURN_CONCURRENCY} at a time); median of ${LOG_ROUNDS} rotated rounds`,
   );
-  const day = await rotated(Object.keys(daytime), (name) => runOne(daytime[name], connectRate));
+  const day = await rotated(
+    LOG_ROUNDS,
+    Object.keys(daytime),
+    (name) => runOne(daytime[name], connectRate),
+  );
   const echo = await rotated(
+    LOG_ROUNDS,
     ["sockit echo (logs to a file)", "sockit echo --quiet"],
     (name) => echoChurnRate(name.endsWith("--quiet") ? ["--quiet"] : []),
   );
