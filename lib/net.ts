@@ -10,7 +10,7 @@ import { type Address, formatAddress, isIPv6 } from "./address.ts";
 import { formatDuration } from "./duration.ts";
 import { InterruptedError, netError, TimeoutError } from "./errors.ts";
 import type { Io } from "./io.ts";
-import { after } from "./timer.ts";
+import { after, before } from "./timer.ts";
 import type { TlsClientOptions } from "./tls_flags.ts";
 
 /** What {@linkcode dial} returns: a TCP connection, or the plaintext side of TLS. */
@@ -204,14 +204,9 @@ export async function openUdp(address: Address, options: OpenUdpOptions): Promis
           });
         }
         pending ??= socket.receive();
-        // A deadline on lib/timer.ts, not lib/pause.ts's within(): Node's setTimeout would
-        // load the Node layer inside the first probe's round trip, ~10 ms (issue 10).
-        let cancel = () => {};
-        const expired = new Promise<undefined>((resolve) => {
-          cancel = after(left, () => resolve(undefined));
-        });
-        const result = await Promise.race([pending.then((r) => r, (err) => err as Error), expired]);
-        cancel();
+        // lib/timer.ts, not lib/pause.ts's within(): Node's setTimeout would load the Node
+        // layer inside the first probe's round trip, ~10 ms (issue 10).
+        const result = await before(pending.then((r) => r, (err) => err as Error), left);
         if (result === undefined) continue; // timed out; loop throws
         pending = undefined;
         if (result instanceof Error) {

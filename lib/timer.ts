@@ -43,6 +43,30 @@ export function after(ms: number, fn: () => void): () => void {
   };
 }
 
+/**
+ * `work`'s result, or `undefined` if `ms` milliseconds pass first: lib/pause.ts's
+ * `within()` on this module's timer, for a client's hot path (it loads no Node layer;
+ * the armed native timer still holds the event loop until it fires). Nothing is
+ * cancelled: `work` goes on. `work` must not resolve to `undefined` itself.
+ *
+ * @example
+ * ```ts
+ * const got = await before(socket.receive(), 1000);
+ * if (got === undefined) console.log("nothing within 1s");
+ * ```
+ */
+export async function before<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let cancel = () => {};
+  try {
+    return await Promise.race([
+      work,
+      new Promise<undefined>((resolve) => cancel = after(ms, () => resolve(undefined))),
+    ]);
+  } finally {
+    cancel();
+  }
+}
+
 function arm(at: number): void {
   armedAt = at;
   const ms = Math.max(0, Math.ceil(at - performance.now()));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after } from "../lib/timer.ts";
+import { after, before } from "../lib/timer.ts";
 
 /** Resolves when `n` of the returned callbacks have run, with the order they ran in. */
 function recorder(n: number) {
@@ -29,4 +29,11 @@ Deno.test("timer: a cancelled deadline never runs, the others still do", async (
   after(20, mark("20ms"));
   assert.deepEqual(await done, ["5ms", "20ms"]);
   assert.deepEqual(cancelled, []);
+});
+
+Deno.test("before: the work's result when it comes first, undefined when the time does", async () => {
+  assert.equal(await before(Promise.resolve(7), 1000), 7);
+  const never = new Promise<number>(() => {});
+  assert.equal(await before(never, 1), undefined);
+  await assert.rejects(before(Promise.reject(new Error("boom")), 1000), /boom/);
 });
