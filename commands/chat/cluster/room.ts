@@ -443,7 +443,7 @@ export class ClusterRoom extends Room {
     for (const seq of seqs) this.#inFlight.set(seq, flight);
     this.#publish(
       "publish",
-      [this.#o.node, member.id, nameKey(member.name), seqs[seqs.length - 1], ...events],
+      [this.#o.node, member.id, nameKey(member.name), seqs.at(-1)!, ...events],
       { lost: () => refuse((id) => this.#notHere(id)), failed: unavailable },
       flight,
     );
@@ -466,24 +466,20 @@ export class ClusterRoom extends Room {
     flight?: InFlight,
   ): void {
     if (script !== "publish") this.#sendOpen();
-    const count = flight?.count ?? 1;
     const done = this.#link.script(script, args).then((reply) => {
       if (flight) this.#land(flight);
       if (reply === "taken") return on.taken?.();
       if (reply === "lost") return void (on.lost ?? on.failed)();
-      this.cluster.published += count;
+      this.cluster.published += flight?.count ?? 1;
     }, (err) => {
-      if (flight && !neverRan(err)) {
+      if (flight) {
         // Sent, then the link went down: it may have run. Not refused on a guess, or a
         // sender who tries again would say it twice.
-        if (!flight.seen) return void this.#unsure.push(flight);
-        this.#land(flight);
-        this.cluster.published += count;
-        return;
+        if (!neverRan(err) && !flight.seen) return void this.#unsure.push(flight);
+        return this.#settle(flight, flight.seen);
       }
-      if (flight) this.#land(flight);
-      if (on.failed(err) === "published") this.cluster.published += count;
-      else this.cluster.refused += count;
+      if (on.failed(err) === "published") this.cluster.published++;
+      else this.cluster.refused++;
     });
     this.#publishing.add(done);
     done.finally(() => this.#publishing.delete(done));
@@ -520,14 +516,17 @@ export class ClusterRoom extends Room {
       this.#unsure.push(...unsure); // down again: settled the next time it is up
       return;
     }
-    for (const flight of unsure) {
-      this.#land(flight);
-      if (flight.seen || flight.seqs[flight.seqs.length - 1] <= last) {
-        this.cluster.published += flight.count;
-      } else {
-        this.cluster.refused += flight.count;
-        flight.refuse();
-      }
+    for (const flight of unsure) this.#settle(flight, flight.seen || flight.seqs.at(-1)! <= last);
+  }
+
+  /** `flight`'s answer, known at last: it went out (`ran`), or its sender is refused. */
+  #settle(flight: InFlight, ran: boolean): void {
+    this.#land(flight);
+    if (ran) {
+      this.cluster.published += flight.count;
+    } else {
+      this.cluster.refused += flight.count;
+      flight.refuse();
     }
   }
 
