@@ -111,12 +111,20 @@ class Pending {
   }
   /** The held bytes followed by `tail`, as a new array; empties the buffer. */
   take(tail: Uint8Array = new Uint8Array(0)): Uint8Array {
+    const out = this.with(tail);
+    this.clear();
+    return out;
+  }
+  /** The held bytes followed by `tail`, as a new array; the buffer keeps them. */
+  with(tail: Uint8Array): Uint8Array {
     const out = new Uint8Array(this.length + tail.length);
     out.set(this.bytes.subarray(0, this.length));
     out.set(tail, this.length);
+    return out;
+  }
+  clear(): void {
     this.length = 0;
     if (this.bytes.length > 64 * 1024) this.bytes = NOTHING;
-    return out;
   }
 }
 
@@ -129,12 +137,13 @@ function stripCR(line: Uint8Array): Uint8Array {
 /** Options of {@linkcode lineDecoder}. */
 export interface LineDecoderOptions extends DecoderOptions {
   /**
-   * A shortcut for reads of many lines: each push first offers the complete lines that
-   * lie wholly in its chunk, as one view from the first of them to the chunk's last LF
-   * (terminators included). Returning true takes them all; false has them decoded one by
-   * one as usual. The view is not checked against `maxLength`: take it only when every
-   * line in it is acceptable. A line completed with bytes held from earlier chunks is
-   * emitted on its own before.
+   * A shortcut for reads of many lines: each push first offers the complete lines it
+   * holds, as one block up to the chunk's last LF (terminators included): a view into
+   * the chunk, or, when bytes of a line are held from earlier chunks, a new array of
+   * those bytes and the chunk's. Returning true takes them all; false has them decoded
+   * one by one as usual (a held line first, on its own; then the rest of the chunk is
+   * offered again). The block is not checked against `maxLength`: take it only when
+   * every line in it is acceptable.
    */
   lines?: (block: Uint8Array) => boolean;
 }
@@ -177,13 +186,21 @@ export function lineDecoder(options: LineDecoderOptions = {}): FrameDecoder {
       let start = 0;
       let offered = block === undefined;
       while (start < chunk.length) {
-        if (!offered && !skipping && pending.length === 0) {
-          offered = true;
+        if (!offered && !skipping) {
           const last = chunk.lastIndexOf(LF);
-          if (last >= start && block!(chunk.subarray(start, last + 1))) {
+          if (last < start) {
+            offered = true; // no complete line here
+          } else if (pending.length === 0) {
+            offered = true;
+            if (block!(chunk.subarray(start, last + 1))) {
+              start = last + 1;
+              continue;
+            }
+          } else if (block!(pending.with(chunk.subarray(start, last + 1)))) {
+            pending.clear();
             start = last + 1;
             continue;
-          }
+          } // else the held line goes on its own, and then the rest is offered again
         }
         const lf = chunk.indexOf(LF, start);
         if (lf < 0) {

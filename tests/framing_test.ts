@@ -284,15 +284,25 @@ Deno.test("lines: a lines() shortcut that takes or declines blocks changes no fr
   );
 });
 
-Deno.test("lines: lines() gets the complete lines of a chunk after one completed from earlier bytes", () => {
+Deno.test("lines: lines() gets a line completed from earlier bytes in the same block as the rest", () => {
   const blocks: string[] = [];
   const frames: string[] = [];
   const d = lineDecoder({ lines: (b) => (blocks.push(td.decode(b)), true) });
   d.push(te.encode("he"), (f) => frames.push(td.decode(f)));
   d.push(te.encode("llo\none\ntwo\nthr"), (f) => frames.push(td.decode(f)));
-  assert.deepStrictEqual(frames, ["hello"]);
-  assert.deepStrictEqual(blocks, ["one\ntwo\n"]);
+  assert.deepStrictEqual(frames, []);
+  assert.deepStrictEqual(blocks, ["hello\none\ntwo\n"]);
   assert.deepStrictEqual(d.buffered, 3);
+});
+
+Deno.test("lines: declined with a held line, lines() is offered the rest again after it", () => {
+  const blocks: string[] = [];
+  const frames: string[] = [];
+  const d = lineDecoder({ lines: (b) => (blocks.push(td.decode(b)), !b.includes(0x2f)) });
+  d.push(te.encode("/w"), (f) => frames.push(td.decode(f)));
+  d.push(te.encode("ho\none\ntwo\n"), (f) => frames.push(td.decode(f)));
+  assert.deepStrictEqual(blocks, ["/who\none\ntwo\n", "one\ntwo\n"]);
+  assert.deepStrictEqual(frames, ["/who"]);
 });
 
 Deno.test("lines: lines() is not offered the rest of an oversize line being skipped", () => {

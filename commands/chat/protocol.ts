@@ -144,8 +144,10 @@ export type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMes
 export interface MessageRun {
   type: "run";
   from: string;
-  /** The texts joined by LF (no text holds an LF; no LF at the end). */
-  texts: string;
+  /** The texts, each ended by LF, in plain ASCII (a copy: it outlives the read). */
+  lines: Uint8Array;
+  /** The same as line clients see them: `from: text` and LF for each (see line_run.ts). */
+  line: Uint8Array;
   /** How many texts. */
   count: number;
   ts: number;
@@ -159,13 +161,15 @@ export type BatchItem = ServerMessage | MessageRun;
  *
  * @example
  * ```ts
- * runMessages({ type: "run", from: "a", texts: "hi\nho", count: 2, ts: 0 });
+ * const lines = new TextEncoder().encode("hi\nho\n");
+ * runMessages({ type: "run", from: "a", lines, line: new Uint8Array(0), count: 2, ts: 0 });
  * // [{ type: "msg", from: "a", text: "hi", ts: 0 }, { type: "msg", from: "a", text: "ho", ts: 0 }]
  * ```
  */
 export function runMessages(run: MessageRun): ServerMessageOf<"msg">[] {
   const { from, ts } = run;
-  return run.texts.split("\n").map((text) => ({ type: "msg", from, text, ts }));
+  const texts = decoder.decode(run.lines.subarray(0, -1)); // without the last LF
+  return texts.split("\n").map((text) => ({ type: "msg", from, text, ts }));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -532,56 +536,25 @@ export function encodeWelcome(
  */
 export function encodeBatch(dialect: Dialect, items: readonly BatchItem[]): Uint8Array {
   if (dialect === "line") {
+    if (items.length === 1 && items[0].type === "run") return items[0].line; // shared as it is
+    const parts: Uint8Array[] = [];
     let text = "";
-    for (const item of items) text += item.type === "run" ? runText(item) : formatText(item) + "\n";
-    return encoder.encode(text);
+    for (const item of items) {
+      if (item.type !== "run") {
+        text += formatText(item) + "\n";
+        continue;
+      }
+      if (text !== "") parts.push(encoder.encode(text));
+      text = "";
+      parts.push(item.line);
+    }
+    if (text !== "") parts.push(encoder.encode(text));
+    return parts.length === 1 ? parts[0] : concat(parts);
   }
   if (items.length === 1 && items[0].type !== "run") return encodeFor(dialect, items[0]);
   const messages = items.flatMap((item) => item.type === "run" ? runMessages(item) : [item]);
   return concat(messages.map((m) => encodeFor(dialect, m)));
 }
-
-/** A run as line-client text: `from: text` lines, each ended by LF. */
-function runText(run: MessageRun): string {
-  const prefix = `${run.from}: `;
-  // "$" is special in a replacement string ("$&" is the match): "$$" is one "$".
-  return prefix + run.texts.replaceAll("\n", `\n${prefix.replaceAll("$", "$$$$")}`) + "\n";
-}
-
-/**
- * How many ordinary messages `texts` (lines joined by LF, from a line client) are,
- * when each line is one a line client says as it is: not a command (no leading `/`),
- * not blank, at most `maxMessage` characters. Undefined when any line is not, which
- * leaves them to be handled one by one. For text of one byte per character (plain
- * ASCII), whose characters need no sanitizing.
- *
- * @example
- * ```ts
- * ordinaryLines("hi\nthere", 100); // 2
- * ordinaryLines("hi\n/who", 100); // undefined
- * ```
- */
-export function ordinaryLines(texts: string, maxMessage: number): number | undefined {
-  if (texts.charCodeAt(0) === SLASH || texts.includes("\n/") || BLANK_LINE.test(texts)) {
-    return undefined;
-  }
-  // Native calls rather than a loop over the lines: a burst is often the first thing a
-  // server sees, before its code is compiled.
-  const count = (texts.match(LF_ALL)?.length ?? 0) + 1;
-  if (texts.length <= maxMessage) return count;
-  let start = 0;
-  for (let lf = texts.indexOf("\n"); lf >= 0; lf = texts.indexOf("\n", start)) {
-    if (lf - start > maxMessage) return undefined;
-    start = lf + 1;
-  }
-  return texts.length - start > maxMessage ? undefined : count;
-}
-
-const LF_ALL = /\n/g;
-
-const SLASH = 0x2f;
-/** A line of nothing but spaces and tabs (or nothing): nothing to say. */
-const BLANK_LINE = /^[ \t]*$/m;
 
 /**
  * How line and ascii8 clients see a server message (one line, no newline):

@@ -23,6 +23,7 @@ import {
 import { readPem } from "../../lib/tls_flags.ts";
 import { type Dialect, encodeFor, type Limits } from "./protocol.ts";
 import type { ClusterRoom } from "./cluster/room.ts";
+import { warmUpLineRuns } from "./line_run.ts";
 import { PasswordCheck, readPassword } from "./password.ts";
 import { parseRate } from "./rate.ts";
 import { Room, type RoomOptions } from "./room.ts";
@@ -136,6 +137,9 @@ async function runServer(options: RunOptions<typeof chatServeMeta.flags>, io: Io
     throw err;
   }
   const room = cluster ?? new Room(roomOptions);
+  // A few ms now, so that a burst that is the first thing the server sees is not also
+  // when the engine compiles its fast path (line_run.ts).
+  warmUpLineRuns();
   try {
     return await serve({
       ...runtime,

@@ -19,6 +19,7 @@ import {
 } from "../../lib/framing.ts";
 import { isDisconnect } from "../../lib/errors.ts";
 import type { Connection } from "../../lib/server/mod.ts";
+import { prefixLines } from "./line_run.ts";
 import { Outbox } from "./outbox.ts";
 import { type PasswordCheck, passwordProblem } from "./password.ts";
 import { PlainText } from "./plain_text.ts";
@@ -26,7 +27,6 @@ import {
   type ClientMessage,
   decodeText,
   type Dialect,
-  ordinaryLines,
   parseClientMessage,
   parseCommandLine,
   sanitize,
@@ -74,6 +74,8 @@ export const MAX_READ_BUFFER = 256 * 1024;
  * for the server's own pause.
  */
 const HELD_TOUCH_MS = 25;
+
+const encoder = new TextEncoder();
 
 /**
  * Something that may hold a connection's next read back (the room being full, a rate
@@ -304,14 +306,23 @@ export class Session implements Member {
    */
   readonly #sayLines = (block: Uint8Array): boolean => {
     if (this.#ending || this.#pacer || !this.#room.has(this)) return false;
-    const text = this.#plain.of(block);
-    if (text === undefined) return false;
-    const texts = text.slice(0, -1); // the last LF
-    const count = ordinaryLines(texts, this.#settings.maxMessage);
-    if (count === undefined) return false;
-    this.#room.sayLines(this, texts, count);
+    const run = prefixLines(block, this.#linePrefix(), this.#settings.maxMessage);
+    if (run === undefined) return false;
+    this.#room.sayLines(this, block.slice(), run); // a copy: `block` is in the read buffer
     return true;
   };
+
+  /** `NAME: ` as bytes: how line clients see this client's messages begin. */
+  #linePrefix(): Uint8Array {
+    if (this.#prefixOf !== this.name) {
+      this.#prefixOf = this.name;
+      this.#prefix = encoder.encode(`${this.name}: `);
+    }
+    return this.#prefix;
+  }
+
+  #prefixOf = "";
+  #prefix = new Uint8Array(0);
 
   #endOfInput(onFrame: (frame: Uint8Array) => void): void {
     try {

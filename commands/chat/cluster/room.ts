@@ -33,6 +33,8 @@ import {
 } from "./stream.ts";
 import type { ClusterTarget } from "./url.ts";
 
+const decoder = new TextDecoder();
+
 /** Options of {@linkcode ClusterRoom.start}. */
 export interface ClusterRoomOptions extends RoomOptions {
   link: Link;
@@ -331,7 +333,8 @@ export class ClusterRoom extends Room {
   }
 
   /** Each message is published on its own: the stream holds messages, not runs. */
-  override sayLines(member: Member, texts: string): void {
+  override sayLines(member: Member, lines: Uint8Array): void {
+    const texts = decoder.decode(lines.subarray(0, -1)); // without the last LF
     for (const text of texts.split("\n")) this.say(member, text, {});
   }
 
