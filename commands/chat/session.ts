@@ -308,7 +308,7 @@ export class Session implements Member {
     if (this.#ending || this.#pacer || !this.#room.has(this)) return false;
     const run = prefixLines(block, this.#linePrefix(), this.#settings.maxMessage);
     if (run === undefined) return false;
-    this.#room.sayLines(this, block.slice(), run); // a copy: `block` is in the read buffer
+    this.#room.sayLines(this, block.slice(), run); // `block` may be in the read buffer
     return true;
   };
 
