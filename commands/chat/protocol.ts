@@ -168,8 +168,19 @@ export type BatchItem = ServerMessage | MessageRun;
  */
 export function runMessages(run: MessageRun): ServerMessageOf<"msg">[] {
   const { from, ts } = run;
-  const texts = decoder.decode(run.lines.subarray(0, -1)); // without the last LF
-  return texts.split("\n").map((text) => ({ type: "msg", from, text, ts }));
+  return runTexts(run.lines).map((text) => ({ type: "msg", from, text, ts }));
+}
+
+/**
+ * The texts of a run's `lines` (each ended by LF).
+ *
+ * @example
+ * ```ts
+ * runTexts(new TextEncoder().encode("hi\nho\n")); // ["hi", "ho"]
+ * ```
+ */
+export function runTexts(lines: Uint8Array): string[] {
+  return decoder.decode(lines.subarray(0, -1)).split("\n"); // no text after the last LF
 }
 
 // ---------------------------------------------------------------------------------------

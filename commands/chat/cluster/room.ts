@@ -18,6 +18,7 @@ import {
   nameKey,
   nameProblem,
   quote,
+  runTexts,
   type ServerMessageOf,
 } from "../protocol.ts";
 import { type Member, Room, type RoomOptions } from "../room.ts";
@@ -32,8 +33,6 @@ import {
   readStream,
 } from "./stream.ts";
 import type { ClusterTarget } from "./url.ts";
-
-const decoder = new TextDecoder();
 
 /** Options of {@linkcode ClusterRoom.start}. */
 export interface ClusterRoomOptions extends RoomOptions {
@@ -334,8 +333,7 @@ export class ClusterRoom extends Room {
 
   /** Each message is published on its own: the stream holds messages, not runs. */
   override sayLines(member: Member, lines: Uint8Array): void {
-    const texts = decoder.decode(lines.subarray(0, -1)); // without the last LF
-    for (const text of texts.split("\n")) this.say(member, text, {});
+    for (const text of runTexts(lines)) this.say(member, text, {});
   }
 
   override dm(member: Member, to: string, text: string, id?: string): void {
