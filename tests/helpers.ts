@@ -26,15 +26,23 @@ export const SOCKIT_PERMISSIONS: string[] = config.tasks.compile
   .filter((arg) => arg.startsWith("--allow-"));
 
 /**
- * The runtime flags sockit runs with from source, read from deno.json's `sockit` task
- * (which `./sockit` reads too): `--unstable-lazy-dynamic-imports`, so `deno run` reads
- * a command's modules when it runs, not every command's at every start (issue 10).
- * Never in deno.json's `unstable` list or the compile task: `deno compile` would then
- * leave the commands' code out of the binary (tests/startup_graph_test.ts).
+ * Whether a word of a `deno` command line is one of sockit's runtime flags (not a
+ * permission): `--unstable-*` or `--v8-flags=...`.
  */
-export const SOCKIT_RUN_FLAGS: string[] = config.tasks.sockit
-  .split(/\s+/)
-  .filter((arg) => arg.startsWith("--unstable-"));
+export function isRunFlag(word: string): boolean {
+  return word.startsWith("--unstable-") || word.startsWith("--v8-flags=");
+}
+
+/**
+ * The runtime flags sockit runs with from source, read from deno.json's `sockit` task
+ * (which `./sockit` reads too), both for start-up (issue 10):
+ * `--unstable-lazy-dynamic-imports`, so `deno run` reads a command's modules when it
+ * runs, not every command's at every start (never in deno.json's `unstable` list or the
+ * compile task: `deno compile` would then leave the commands' code out of the binary);
+ * and `--v8-flags=--no-lazy`, so V8's code cache holds every function, not only each
+ * module's top level (tests/startup_graph_test.ts says why, with the figures).
+ */
+export const SOCKIT_RUN_FLAGS: string[] = config.tasks.sockit.split(/\s+/).filter(isRunFlag);
 
 /**
  * The command that runs sockit from source, as tests and benchmarks spawn it.

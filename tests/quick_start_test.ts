@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import {
+  isRunFlag,
   LineReader,
   missing,
   ROOT,
@@ -38,7 +39,7 @@ Deno.test({
     const run = stderr.split("\n").find((l) => l.startsWith("+ exec ")) ?? stderr;
     const given = run.split(/\s+/).filter((w) => w.startsWith("--allow-"));
     assert.deepEqual(given.sort(), [...SOCKIT_PERMISSIONS].sort(), run);
-    const flags = run.split(/\s+/).filter((w) => w.startsWith("--unstable-"));
+    const flags = run.split(/\s+/).filter(isRunFlag);
     assert.deepEqual(flags, SOCKIT_RUN_FLAGS, run);
   },
 });
