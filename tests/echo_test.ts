@@ -9,6 +9,7 @@ import { randomBytes } from "../commands/echo/client.ts";
 import {
   assertSameBytes,
   LineReader,
+  missing,
   readAll,
   readN,
   refusedPort,
@@ -19,6 +20,7 @@ import {
   writeAll,
 } from "./helpers.ts";
 import { fakeTcpServer } from "./fake_servers.ts";
+import { spawnPeer } from "./peers.ts";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -649,6 +651,36 @@ Deno.test("echo client: exit 5 when the server accepts and never answers", async
   assert.equal(code, 5, `${stdout}\n${stderr}`);
   assert.match(stdout, /seq=1 lost/);
   assert.match(stderr, /no reply within 1s/);
+});
+
+// A listener whose accept queue is full drops new SYNs: the connect itself hangs.
+const FULL_QUEUE_LISTENER = `
+import signal, socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+port = s.getsockname()[1]
+held = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False); c.connect_ex(("127.0.0.1", port)); held.append(c)
+print(port, file=sys.stderr, flush=True)
+signal.pause()  # until the test ends it (SIGTERM)
+`;
+
+Deno.test({
+  name: "echo client: exit 5 when connecting hangs, cut off by --timeout",
+  ignore: missing("python3"),
+  fn: async () => {
+    await using peer = spawnPeer("python3", ["-c", FULL_QUEUE_LISTENER], { stderr: true });
+    const port = Number(await peer.stderr!.next());
+    const { code, stdout, stderr } = await runSockit([
+      ...["echo", "--to", `127.0.0.1:${port}`, "--timeout", "500ms"],
+    ]);
+    assert.equal(code, 5, stderr);
+    assert.equal(stdout, "");
+    assert.equal(
+      stderr,
+      `sockit: dial tcp 127.0.0.1:${port}: timed out after 500ms (raise --timeout if the peer is slow)\n`,
+    );
+  },
 });
 
 Deno.test("echo client: SIGINT stops it with 130 and still prints the summary", async () => {
