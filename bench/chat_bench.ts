@@ -1,8 +1,10 @@
 /**
  * `deno task bench chat`: chat fan-out measured with the shared load generator
  * (`../shared/bench/`, the yardstick the goals are set in), so these figures agree
- * with it. For `sockit chat-serve`, `ncat --chat`, the Node reference and the C epoll
- * reference, all in this one run:
+ * with it. For `sockit chat-serve`, `ncat --chat`, the Node reference, the C epoll
+ * reference and `deno-bare` (bench/chat_bare_server.ts: the Node reference on
+ * `Deno.listen`, the floor — a goal above what it reaches is beyond the runtime here),
+ * all in this one run:
  *
  * - **burst** `chat-fanout --clients 100 --msgs 1000` and `--clients 500 --msgs 200`:
  *   client 0 writes every line in one `send()`; deliveries per second until every
@@ -22,7 +24,7 @@
  * Each fan-out figure is the median over `CHAT_BENCH_STARTS` (default 3) starts of each
  * server, taken in alternation: one start's figures swing up to 2x.
  *
- * Environment: `REPS` (default 3), `CHAT_BENCH_SERVERS=sockit,node`,
+ * Environment: `REPS` (default 3), `CHAT_BENCH_SERVERS=sockit,node,deno-bare`,
  * `CHAT_BENCH_IDLE=5000,10000` (`0`: skip), `CHAT_BENCH_LOADS=burst100,window1`,
  * `CHAT_BENCH_PARTS=fanout,never,idle`.
  *
@@ -81,6 +83,12 @@ const SERVERS: ServerDef[] = [
   },
   { name: "node", command: `node ${SHARED}ref/chat_node.js {PORT}`, available: hasTool("node") },
   { name: "c-epoll", command: `${BUILD}/ref/chat_epoll {PORT}`, available: true },
+  {
+    // Not a goal's peer: the floor. A goal above what this reaches is beyond Deno here.
+    name: "deno-bare",
+    command: `${Deno.execPath()} run --allow-net ${ROOT}bench/chat_bare_server.ts {PORT}`,
+    available: true,
+  },
 ];
 
 const LOADS: Record<string, string[]> = {
