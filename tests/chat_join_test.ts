@@ -558,6 +558,31 @@ Deno.test("chat-join: the name taken is exit 1 with a clear line (no terminal to
   );
 });
 
+Deno.test("chat-join: each refusal of its hello has its own exit code and line", async () => {
+  const cases: [string, string, number, RegExp][] = [
+    ["server_full", "100 people at most", 4, /: the server is full \(100 people at most\)$/],
+    [
+      "bad_password",
+      "Wrong password",
+      1,
+      /: Wrong password \(give the room's password with --password-file FILE or \$SOCKIT_CHAT_PASSWORD\)$/,
+    ],
+    ["name_invalid", "Names are 1-32 characters", 1, /as "bob": Names are 1-32 characters/],
+    ["bad_frame", "nope", 6, /: the server refused hello: nope$/],
+  ];
+  for (const [code, message, exit, line] of cases) {
+    await using server = fakeServer(async (peer) => {
+      await peer.next(10_000);
+      peer.send({ type: "error", code, message });
+      await peer.next(10_000);
+    });
+    const io = fakeIo();
+    const args = ["chat-join", `127.0.0.1:${server.port}`, "--name", "bob"];
+    assertEquals(await runCli(args, io, cli), exit, `${code}: ${io.stderrText()}`);
+    match(io.stderrText().trimEnd(), line);
+  }
+});
+
 Deno.test("chat-join: a lost connection is exit 4 with a clear line", async () => {
   await using server = fakeServer((peer) => behave(peer, { stopAfter: 0 }));
   const stdin = controlledStdin();

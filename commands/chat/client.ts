@@ -506,56 +506,19 @@ export class ChatClient {
           return;
         }
         if (message.type === "error") {
-          if (message.code === "server_full") {
-            return fail(
-              new ConnectError(`join ${this.#where}: the server is full`, {
-                hint: sanitize(String(message.message)),
-              }),
-            );
-          }
-          if (message.code === "bad_password") {
-            this.#refused = true;
-            return fail(
-              new SockitError(
-                `join ${this.#where}: ${sanitize(String(message.message))}`,
-                ExitCode.checkFailed,
-                {
-                  hint: "give the room's password with --password-file FILE or " +
-                    "$SOCKIT_CHAT_PASSWORD",
-                },
-              ),
-            );
-          }
-          if (message.code === "name_taken" || message.code === "name_invalid") {
-            const problem = sanitize(String(message.message));
-            const chooser = first ? this.#options.chooseName : undefined;
-            if (!chooser) {
-              return fail(
-                new SockitError(
-                  `join ${this.#where} as "${this.name}": ${problem}`,
-                  ExitCode.checkFailed,
-                  {
-                    hint: "choose another name with --name",
-                  },
-                ),
-              );
-            }
-            clearTimeout(timer); // the user is typing: no deadline
-            asking = true;
-            chooser(this.name, message).then((name) => {
-              asking = false;
-              if (name === undefined) return fail(new JoinCancelled());
-              this.name = name;
-              arm();
-              session.send(this.#hello());
-            }, fail);
-            return;
-          }
-          return fail(
-            new ProtocolError(
-              `join ${this.#where}: the server refused hello: ${sanitize(String(message.message))}`,
-            ),
-          );
+          const chooser = first ? this.#options.chooseName : undefined;
+          const refusal = this.#refusalOf(message, chooser !== undefined);
+          if (refusal) return fail(refusal);
+          clearTimeout(timer); // the user is typing: no deadline
+          asking = true;
+          chooser!(this.name, message).then((name) => {
+            asking = false;
+            if (name === undefined) return fail(new JoinCancelled());
+            this.name = name;
+            arm();
+            session.send(this.#hello());
+          }, fail);
+          return;
         }
         fail(
           new ProtocolError(
@@ -580,6 +543,33 @@ export class ChatClient {
       arm();
       session.send(this.#hello());
     });
+  }
+
+  /**
+   * The error a hello's refusal ends the join with; undefined for a name refused when
+   * another may be asked for (`mayAsk`).
+   */
+  #refusalOf(message: ServerMessageOf<"error">, mayAsk: boolean): Error | undefined {
+    const problem = sanitize(String(message.message));
+    switch (message.code) {
+      case "server_full":
+        return new ConnectError(`join ${this.#where}: the server is full`, { hint: problem });
+      case "bad_password":
+        this.#refused = true;
+        return new SockitError(`join ${this.#where}: ${problem}`, ExitCode.checkFailed, {
+          hint: "give the room's password with --password-file FILE or $SOCKIT_CHAT_PASSWORD",
+        });
+      case "name_taken":
+      case "name_invalid":
+        if (mayAsk) return undefined;
+        return new SockitError(
+          `join ${this.#where} as "${this.name}": ${problem}`,
+          ExitCode.checkFailed,
+          { hint: "choose another name with --name" },
+        );
+      default:
+        return new ProtocolError(`join ${this.#where}: the server refused hello: ${problem}`);
+    }
   }
 
   #hello(): ClientMessage {
