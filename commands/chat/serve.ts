@@ -11,7 +11,7 @@ import { defineCommand, type RunOptions } from "../../lib/command.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { flagName } from "../../lib/flags.ts";
 import type { Io } from "../../lib/io.ts";
-import { createOutput } from "../../lib/output.ts";
+import { createOutput, type Output } from "../../lib/output.ts";
 import { within } from "../../lib/pause.ts";
 import {
   type Connection,
@@ -78,40 +78,12 @@ function checkCluster(options: RunOptions<typeof chatServeMeta.flags>): void {
 
 async function runServer(options: RunOptions<typeof chatServeMeta.flags>, io: Io): Promise<number> {
   checkCluster(options);
-  const rate = options.rate === undefined ? undefined : parseRate(options.rate);
-  if (options.rate !== undefined && rate === undefined) {
-    throw new UsageError(`--rate: "${options.rate}" is not a rate (like 20/s, 600/m, 5/2s)`);
-  }
-  const password = options.passwordFile === undefined
-    ? undefined
-    : new PasswordCheck(readPassword(options.passwordFile, "--password-file"));
+  const { limits, settings } = chatSettings(options);
   const out = createOutput(io, { json: options.json, noColor: options.noColor });
   // Every flag is read before --cluster reaches Redis: a usage error must not wait on
   // the network first, nor join a cluster it then never leaves.
   const runtime = await serverSettings(options);
-  const limits: Limits = {
-    maxMessage: options.maxMessage,
-    maxFrame: maxFrameFor(options.maxMessage),
-    maxClients: options.maxClients,
-    maxQueue: options.maxQueue,
-    idleTimeout: options.idleTimeout,
-    history: options.history,
-  };
-  const settings: SessionSettings = {
-    framing: options.framing,
-    maxMessage: limits.maxMessage,
-    maxFrame: limits.maxFrame,
-    maxLine: limits.maxMessage + LINE_OVERHEAD,
-    maxQueue: limits.maxQueue,
-    flushGrace: DEFAULT_GRACE_MS,
-    rate,
-    password,
-  };
-  const transcript = options.log === undefined ? undefined : Transcript.open(options.log);
-  if (transcript) {
-    transcript.onError = (err) =>
-      out.note(`sockit: --log ${transcript.path}: ${String(err)}; transcript stopped`);
-  }
+  const transcript = options.log === undefined ? undefined : openTranscript(options.log, out);
   const roomOptions: RoomOptions = {
     limits,
     out,
@@ -173,6 +145,46 @@ async function runServer(options: RunOptions<typeof chatServeMeta.flags>, io: Io
   } finally {
     transcript?.close();
   }
+}
+
+/** The room's limits and every session's settings, from the flags. */
+function chatSettings(
+  options: RunOptions<typeof chatServeMeta.flags>,
+): { limits: Limits; settings: SessionSettings } {
+  const rate = options.rate === undefined ? undefined : parseRate(options.rate);
+  if (options.rate !== undefined && rate === undefined) {
+    throw new UsageError(`--rate: "${options.rate}" is not a rate (like 20/s, 600/m, 5/2s)`);
+  }
+  const password = options.passwordFile === undefined
+    ? undefined
+    : new PasswordCheck(readPassword(options.passwordFile, "--password-file"));
+  const limits: Limits = {
+    maxMessage: options.maxMessage,
+    maxFrame: maxFrameFor(options.maxMessage),
+    maxClients: options.maxClients,
+    maxQueue: options.maxQueue,
+    idleTimeout: options.idleTimeout,
+    history: options.history,
+  };
+  const settings: SessionSettings = {
+    framing: options.framing,
+    maxMessage: limits.maxMessage,
+    maxFrame: limits.maxFrame,
+    maxLine: limits.maxMessage + LINE_OVERHEAD,
+    maxQueue: limits.maxQueue,
+    flushGrace: DEFAULT_GRACE_MS,
+    rate,
+    password,
+  };
+  return { limits, settings };
+}
+
+/** `--log PATH`: the transcript, which says on stderr when it had to stop. */
+function openTranscript(path: string, out: Output): Transcript {
+  const transcript = Transcript.open(path);
+  transcript.onError = (err) =>
+    out.note(`sockit: --log ${transcript.path}: ${String(err)}; transcript stopped`);
+  return transcript;
 }
 
 /**
