@@ -23,8 +23,9 @@ import {
 import { counted, round } from "../../lib/numbers.ts";
 import type { Output } from "../../lib/output.ts";
 import { createOutput } from "../../lib/output.ts";
+import type { Io } from "../../lib/io.ts";
 import { pause } from "../../lib/pause.ts";
-import { createTracer } from "../../lib/trace.ts";
+import { createTracer, type Tracer } from "../../lib/trace.ts";
 import { DEFAULT_SERVER, timeFetchMeta } from "./meta.ts";
 import { NTP_PORT } from "./ntp.ts";
 import { type Answer, ask, KissOfDeath, type Query, type TimeProtocol } from "./query.ts";
@@ -55,98 +56,141 @@ export const timeFetch = defineCommand({
   async run(options, io) {
     checkTransport(options);
     const out = createOutput(io, { json: options.json, noColor: options.noColor });
-    const port = DEFAULT_PORTS[options.protocol];
-    const names = options.positionals.length > 0 ? options.positionals : [DEFAULT_SERVER];
-    const queries: Query[] = names.map((name) => {
-      const address = parseAddress(name, port, { onNote: out.note });
-      return {
-        server: formatAddress(address),
-        address,
-        protocol: options.protocol,
-        udp: options.udp || options.protocol === "ntp",
-        timeout: options.timeout,
-        retries: options.retries,
-      };
-    });
+    const queries = queriesOf(options, out);
     const interrupted = new AbortController();
     const unsubscribe = io.onSignal(() => interrupted.abort());
     const trace = options.trace ? createTracer(out.note) : undefined;
     const many = queries.length * options.count > 1;
-    const answers: Answer[] = [];
-    const failures: SockitError[] = [];
-    // RFC 4330 §8: a server that sent a kiss-o'-death is not asked again.
-    const kissed = new Set<Query>();
+    let asked: Asked;
     try {
-      for (let round = 1; round <= options.count; round++) {
-        if (round > 1) await pause(options.interval, interrupted.signal);
-        if (interrupted.signal.aborted) break;
-        const asking = queries.filter((q) => !kissed.has(q));
-        if (asking.length === 0) break;
-        const results = await Promise.all(
-          asking.map((q) =>
-            ask(q, { io, signal: interrupted.signal, trace }).then(
-              (answer) => answer,
-              (err: unknown) => err instanceof SockitError ? err : Promise.reject(err),
-            )
-          ),
-        );
-        if (interrupted.signal.aborted) break;
-        const got = results.filter((r): r is Answer => !(r instanceof SockitError));
-        const best = bestOf(got);
-        for (const [i, result] of results.entries()) {
-          if (result instanceof SockitError) {
-            failures.push(result);
-            if (many) reportFailure(out, asking[i].server, round, result);
-            else throw result; // one server: the command's error (and --json error event)
-            if (result instanceof KissOfDeath) {
-              kissed.add(asking[i]);
-              if (round < options.count) {
-                out.note(
-                  `sockit: note: not asking ${asking[i].server} again: it sent ` +
-                    `kiss-o'-death ${result.code} (RFC 4330)`,
-                );
-              }
-            }
-          } else {
-            answers.push(result);
-            reportAnswer(out, result, { round, best: result === best, mark: got.length > 1 });
-          }
-        }
-      }
+      asked = await askRounds(queries, options, { io, out, signal: interrupted.signal, trace });
     } finally {
       unsubscribe();
     }
+    const { answers, failures } = asked;
     const best = bestOf(answers);
     if (many) reportSummary(out, answers, failures, best, options.maxOffset);
     if (interrupted.signal.aborted) throw new InterruptedError();
-    if (!best) {
-      // The exit code must not depend on the order the servers were named in.
-      const telling = mostTelling(failures);
-      throw new SockitError(
-        queries.length > 1
-          ? `no server answered (${failures.length} failures; most telling: ${telling.message})`
-          : `no answer in ${failures.length} tries (most telling: ${telling.message})`,
-        telling.exitCode,
-        { hint: telling.hint },
-      );
-    }
-    if (options.maxOffset !== undefined && options.maxOffset < best.errorMs) {
-      out.note(
-        `sockit: note: --max-offset ${formatDuration(options.maxOffset)} is finer than the ` +
-          `answer can tell (+/- ${formatElapsed(best.errorMs)}); ` +
-          (best.protocol === "ntp" ? "a closer server helps" : "--protocol ntp is precise"),
-      );
-    }
-    if (options.maxOffset !== undefined && Math.abs(best.offsetMs) > options.maxOffset) {
-      throw new CheckFailedError(
-        `the local clock is off by ${signed(best.offsetMs)} from ${best.server}, over ` +
-          `--max-offset ${formatDuration(options.maxOffset)}`,
-        { hint: `measured to +/- ${formatElapsed(best.errorMs)}` },
-      );
-    }
+    if (!best) throw noAnswer(queries.length, failures);
+    checkOffset(out, best, options.maxOffset);
     return 0;
   },
 });
+
+type TimeFetchOptions = RunOptions<typeof timeFetchMeta.flags>;
+
+/** One query per server named (or the default one), each with its port filled in. */
+function queriesOf(options: TimeFetchOptions, out: Output): Query[] {
+  const port = DEFAULT_PORTS[options.protocol];
+  const names = options.positionals.length > 0 ? options.positionals : [DEFAULT_SERVER];
+  return names.map((name) => {
+    const address = parseAddress(name, port, { onNote: out.note });
+    return {
+      server: formatAddress(address),
+      address,
+      protocol: options.protocol,
+      udp: options.udp || options.protocol === "ntp",
+      timeout: options.timeout,
+      retries: options.retries,
+    };
+  });
+}
+
+/** What the rounds of {@linkcode askRounds} got. */
+interface Asked {
+  answers: Answer[];
+  failures: SockitError[];
+}
+
+/**
+ * Asks every server, `--count` rounds `--interval` apart, reporting each answer and
+ * failure as it comes. With one server and one round, a failure is thrown (it is the
+ * command's error); a server that sent a kiss-o'-death is not asked again (RFC 4330 §8).
+ */
+async function askRounds(
+  queries: Query[],
+  options: TimeFetchOptions,
+  ctx: { io: Io; out: Output; signal: AbortSignal; trace?: Tracer },
+): Promise<Asked> {
+  const { io, out, signal, trace } = ctx;
+  const many = queries.length * options.count > 1;
+  const answers: Answer[] = [];
+  const failures: SockitError[] = [];
+  const kissed = new Set<Query>();
+  for (let round = 1; round <= options.count; round++) {
+    if (round > 1) await pause(options.interval, signal);
+    if (signal.aborted) break;
+    const asking = queries.filter((q) => !kissed.has(q));
+    if (asking.length === 0) break;
+    const results = await Promise.all(
+      asking.map((q) =>
+        ask(q, { io, signal, trace }).then(
+          (answer) => answer,
+          (err: unknown) => err instanceof SockitError ? err : Promise.reject(err),
+        )
+      ),
+    );
+    if (signal.aborted) break;
+    const got = results.filter((r): r is Answer => !(r instanceof SockitError));
+    const best = bestOf(got);
+    for (const [i, result] of results.entries()) {
+      if (!(result instanceof SockitError)) {
+        answers.push(result);
+        reportAnswer(out, result, { round, best: result === best, mark: got.length > 1 });
+        continue;
+      }
+      failures.push(result);
+      if (!many) throw result; // one server: the command's error (and --json error event)
+      reportFailure(out, asking[i].server, round, result);
+      if (result instanceof KissOfDeath) {
+        kissed.add(asking[i]);
+        if (round < options.count) {
+          out.note(
+            `sockit: note: not asking ${asking[i].server} again: it sent ` +
+              `kiss-o'-death ${result.code} (RFC 4330)`,
+          );
+        }
+      }
+    }
+  }
+  return { answers, failures };
+}
+
+/** The error when no server answered; its exit code must not depend on their order. */
+function noAnswer(servers: number, failures: SockitError[]): SockitError {
+  const telling = mostTelling(failures);
+  return new SockitError(
+    servers > 1
+      ? `no server answered (${failures.length} failures; most telling: ${telling.message})`
+      : `no answer in ${failures.length} tries (most telling: ${telling.message})`,
+    telling.exitCode,
+    { hint: telling.hint },
+  );
+}
+
+/**
+ * `--max-offset`: a note when it is finer than the answer can tell, and exit 1 when
+ * the clock is off by more.
+ *
+ * @throws {CheckFailedError} when the best answer's offset is over `maxOffset`.
+ */
+function checkOffset(out: Output, best: Answer, maxOffset: number | undefined): void {
+  if (maxOffset === undefined) return;
+  if (maxOffset < best.errorMs) {
+    out.note(
+      `sockit: note: --max-offset ${formatDuration(maxOffset)} is finer than the ` +
+        `answer can tell (+/- ${formatElapsed(best.errorMs)}); ` +
+        (best.protocol === "ntp" ? "a closer server helps" : "--protocol ntp is precise"),
+    );
+  }
+  if (Math.abs(best.offsetMs) > maxOffset) {
+    throw new CheckFailedError(
+      `the local clock is off by ${signed(best.offsetMs)} from ${best.server}, over ` +
+        `--max-offset ${formatDuration(maxOffset)}`,
+      { hint: `measured to +/- ${formatElapsed(best.errorMs)}` },
+    );
+  }
+}
 
 /**
  * The valid answer with the shortest round trip, or undefined for none.
