@@ -371,6 +371,54 @@ function utf8Char(
 // ---------------------------------------------------------------------------------------
 // Keys → state
 
+/** The keys that only move the cursor, and where each moves it to. */
+const MOVES = {
+  left: (_chars: readonly string[], at: number) => Math.max(0, at - 1),
+  right: (chars: readonly string[], at: number) => Math.min(chars.length, at + 1),
+  wordLeft: (chars: readonly string[], at: number) => wordStartBefore(chars, at, isWordChar),
+  wordRight: (chars: readonly string[], at: number) => wordEndAfter(chars, at),
+  home: () => 0,
+  end: (chars: readonly string[]) => chars.length,
+};
+
+/** A line after a key that deletes: its characters and cursor. */
+interface Cut {
+  chars: readonly string[];
+  cursor: number;
+}
+
+/** The keys that delete, and what each leaves (undefined: nothing to delete there). */
+const CUTS = {
+  backspace: (chars: readonly string[], at: number): Cut | undefined =>
+    at === 0
+      ? undefined
+      : { chars: [...chars.slice(0, at - 1), ...chars.slice(at)], cursor: at - 1 },
+  delete: (chars: readonly string[], at: number): Cut | undefined =>
+    at === chars.length
+      ? undefined
+      : { chars: [...chars.slice(0, at), ...chars.slice(at + 1)], cursor: at },
+  killBefore: (chars: readonly string[], at: number): Cut | undefined =>
+    at === 0 ? undefined : { chars: chars.slice(at), cursor: 0 },
+  killAfter: (chars: readonly string[], at: number): Cut | undefined =>
+    at === chars.length ? undefined : { chars: chars.slice(0, at), cursor: at },
+  killWordBefore: (chars: readonly string[], at: number): Cut | undefined => {
+    const from = wordStartBefore(chars, at, (c) => !/\s/u.test(c));
+    return from === at
+      ? undefined
+      : { chars: [...chars.slice(0, from), ...chars.slice(at)], cursor: from };
+  },
+  killWordAfter: (chars: readonly string[], at: number): Cut | undefined => {
+    const to = wordEndAfter(chars, at);
+    return to === at
+      ? undefined
+      : { chars: [...chars.slice(0, at), ...chars.slice(to)], cursor: at };
+  },
+};
+
+function isMove(kind: Key["kind"]): kind is keyof typeof MOVES {
+  return Object.hasOwn(MOVES, kind);
+}
+
 /**
  * Applies one key to the editor.
  *
@@ -382,82 +430,60 @@ function utf8Char(
  */
 export function applyKey(state: EditorState, key: Key): FeedResult {
   const { chars, cursor } = state;
-  const edit = (next: Partial<EditorState>): FeedResult => ({
-    state: { ...state, ...next },
-    actions: [],
-    changed: true,
-  });
-  const same = (): FeedResult => ({ state, actions: [], changed: false });
-  const move = (to: number) => to === cursor ? same() : edit({ cursor: to });
-  // Typing after browsing history edits that entry as a new line.
-  const typed = (next: string[], at: number) =>
-    edit({ chars: next, cursor: at, historyIndex: state.history.length });
+  const same: FeedResult = { state, actions: [], changed: false };
   switch (key.kind) {
     case "insert": {
       const add = [...key.text];
-      return typed(
-        [...chars.slice(0, cursor), ...add, ...chars.slice(cursor)],
-        cursor + add.length,
-      );
+      const next = [...chars.slice(0, cursor), ...add, ...chars.slice(cursor)];
+      return typed(state, { chars: next, cursor: cursor + add.length });
     }
-    case "backspace":
-      if (cursor === 0) return same();
-      return typed([...chars.slice(0, cursor - 1), ...chars.slice(cursor)], cursor - 1);
-    case "delete":
-      if (cursor === chars.length) return same();
-      return typed([...chars.slice(0, cursor), ...chars.slice(cursor + 1)], cursor);
     case "eofOrDelete":
       if (chars.length === 0) return { state, actions: [{ type: "eof" }], changed: false };
       return applyKey(state, { kind: "delete" });
-    case "left":
-      return move(Math.max(0, cursor - 1));
-    case "right":
-      return move(Math.min(chars.length, cursor + 1));
-    case "wordLeft":
-      return move(wordStartBefore(chars, cursor, isWordChar));
-    case "wordRight":
-      return move(wordEndAfter(chars, cursor));
-    case "home":
-      return move(0);
-    case "end":
-      return move(chars.length);
-    case "killBefore":
-      if (cursor === 0) return same();
-      return typed(chars.slice(cursor), 0);
-    case "killAfter":
-      if (cursor === chars.length) return same();
-      return typed(chars.slice(0, cursor), cursor);
-    case "killWordBefore": {
-      const from = wordStartBefore(chars, cursor, (c) => !/\s/u.test(c));
-      if (from === cursor) return same();
-      return typed([...chars.slice(0, from), ...chars.slice(cursor)], from);
-    }
-    case "killWordAfter": {
-      const to = wordEndAfter(chars, cursor);
-      if (to === cursor) return same();
-      return typed([...chars.slice(0, cursor), ...chars.slice(to)], cursor);
-    }
     case "up":
       return showHistory(state, state.historyIndex - 1);
     case "down":
       return showHistory(state, state.historyIndex + 1);
-    case "enter": {
-      const line = chars.join("");
-      const last = state.history[state.history.length - 1];
-      const history = line.trim() === "" || line === last
-        ? state.history
-        : [...state.history, line].slice(-state.historyLimit);
-      return {
-        state: { ...state, chars: [], cursor: 0, history, historyIndex: history.length, draft: [] },
-        actions: [{ type: "submit", line }],
-        changed: true,
-      };
-    }
+    case "enter":
+      return submit(state);
     case "clearScreen":
       return { state, actions: [{ type: "clear" }], changed: true };
     case "interrupt":
       return { state, actions: [{ type: "interrupt" }], changed: false };
+    default: {
+      if (isMove(key.kind)) {
+        const to = MOVES[key.kind](chars, cursor);
+        return to === cursor
+          ? same
+          : { state: { ...state, cursor: to }, actions: [], changed: true };
+      }
+      const cut = CUTS[key.kind](chars, cursor);
+      return cut ? typed(state, cut) : same;
+    }
   }
+}
+
+/** A line typed or cut; typing after browsing history edits that entry as a new line. */
+function typed(state: EditorState, line: Cut): FeedResult {
+  return {
+    state: { ...state, ...line, historyIndex: state.history.length },
+    actions: [],
+    changed: true,
+  };
+}
+
+/** Enter: the line goes out and into history (unless blank or the same as the last). */
+function submit(state: EditorState): FeedResult {
+  const line = state.chars.join("");
+  const last = state.history[state.history.length - 1];
+  const history = line.trim() === "" || line === last
+    ? state.history
+    : [...state.history, line].slice(-state.historyLimit);
+  return {
+    state: { ...state, chars: [], cursor: 0, history, historyIndex: history.length, draft: [] },
+    actions: [{ type: "submit", line }],
+    changed: true,
+  };
 }
 
 function showHistory(state: EditorState, index: number): FeedResult {
