@@ -181,51 +181,67 @@ export function lineDecoder(options: LineDecoderOptions = {}): FrameDecoder {
     pending.length = 0;
   };
 
+  /**
+   * Offers the complete lines from `start` (after any held bytes) to `lines`: the index
+   * after them when taken, else -1.
+   */
+  const offer = (chunk: Uint8Array, start: number): number => {
+    const last = chunk.lastIndexOf(LF);
+    if (last < start) return -1;
+    const lines = chunk.subarray(start, last + 1);
+    if (!block!(pending.length === 0 ? lines : pending.with(lines))) return -1;
+    pending.clear();
+    return last + 1;
+  };
+
+  /** Holds the start of a line that the next chunk goes on with. */
+  const hold = (rest: Uint8Array) => {
+    if (skipping) return;
+    // A CR may be the first half of a CRLF split across reads: not counted yet.
+    const counted = pending.length + rest.length - (rest[rest.length - 1] === CR ? 1 : 0);
+    if (counted > max) return overflow(pending.length + rest.length);
+    pending.append(rest);
+  };
+
+  /** The line that ends at `lf`: emitted, or the end of one being skipped. */
+  const complete = (
+    chunk: Uint8Array,
+    start: number,
+    lf: number,
+    emit: (f: Uint8Array) => void,
+  ) => {
+    if (skipping) {
+      skipping = false;
+      return;
+    }
+    const line = pending.length > 0
+      ? stripCR(pending.take(chunk.subarray(start, lf)))
+      : stripCR(chunk.subarray(start, lf));
+    if (line.length > max) {
+      overflow(line.length);
+      skipping = false; // the oversize line is already complete: nothing to skip
+    } else {
+      emit(line);
+    }
+  };
+
   return {
     push(chunk, emit) {
       let start = 0;
-      let offered = block === undefined;
+      let offering = block !== undefined;
       while (start < chunk.length) {
-        if (!offered && !skipping) {
-          const last = chunk.lastIndexOf(LF);
-          if (last < start) {
-            offered = true; // no complete line here
-          } else if (pending.length === 0) {
-            offered = true;
-            if (block!(chunk.subarray(start, last + 1))) {
-              start = last + 1;
-              continue;
-            }
-          } else if (block!(pending.with(chunk.subarray(start, last + 1)))) {
-            pending.clear();
-            start = last + 1;
+        if (offering && !skipping) {
+          // Declined with a held line: that line goes on its own, then the rest is offered again.
+          offering = pending.length > 0;
+          const next = offer(chunk, start);
+          if (next >= 0) {
+            start = next;
             continue;
-          } // else the held line goes on its own, and then the rest is offered again
-        }
-        const lf = chunk.indexOf(LF, start);
-        if (lf < 0) {
-          const rest = chunk.subarray(start);
-          if (skipping) return;
-          // A CR may be the first half of a CRLF split across reads: not counted yet.
-          const counted = pending.length + rest.length -
-            (rest[rest.length - 1] === CR ? 1 : 0);
-          if (counted > max) return overflow(pending.length + rest.length);
-          pending.append(rest);
-          return;
-        }
-        if (skipping) {
-          skipping = false;
-        } else {
-          const line = pending.length > 0
-            ? stripCR(pending.take(chunk.subarray(start, lf)))
-            : stripCR(chunk.subarray(start, lf));
-          if (line.length > max) {
-            overflow(line.length);
-            skipping = false; // the oversize line is already complete: nothing to skip
-          } else {
-            emit(line);
           }
         }
+        const lf = chunk.indexOf(LF, start);
+        if (lf < 0) return hold(chunk.subarray(start));
+        complete(chunk, start, lf, emit);
         start = lf + 1;
       }
     },
