@@ -236,6 +236,7 @@ async function daytimeRates(): Promise<void> {
 const LOG_ROUNDS = 5;
 const CHURN_TOTAL = 5000;
 const CHURN_CONCURRENCY = 50;
+const CHURN_RUNS = 3;
 
 /**
  * Echo churn: `total` connections, `concurrency` at a time, each connect → write 16
@@ -278,7 +279,11 @@ async function echoChurn(
   return { rate: total / ((performance.now() - began) / 1000), failed };
 }
 
-/** One echo churn measurement of a fresh `sockit echo ARGS`, server and load pinned apart. */
+/**
+ * Echo churn of a fresh `sockit echo ARGS`, server and load pinned apart: the median of
+ * {@linkcode CHURN_RUNS} runs against the same server (as run-one.sh takes the median of
+ * its REPS), since one run's figure swings by 10-15% from one run to the next here.
+ */
 async function echoChurnRate(args: string[]): Promise<number | undefined> {
   const pin = hasTool("taskset") && navigator.hardwareConcurrency >= 2;
   const log = await Deno.makeTempFile({ prefix: "sockit-bench-echo-", suffix: ".log" });
@@ -300,15 +305,20 @@ async function echoChurnRate(args: string[]): Promise<number | undefined> {
       String(CHURN_CONCURRENCY),
     ];
     const [cmd, ...args] = pin ? ["taskset", "-c", "0", ...generator] : generator;
-    const { code, stdout } = await new Deno.Command(cmd, {
-      args,
-      stdout: "piped",
-      stderr: "null",
-      signal: AbortSignal.timeout(120_000),
-    }).output();
-    if (code !== 0) return undefined;
-    const { rate, failed } = JSON.parse(new TextDecoder().decode(stdout));
-    return failed === 0 ? rate : undefined;
+    const rates: number[] = [];
+    for (let run = 0; run < CHURN_RUNS; run++) {
+      const { code, stdout } = await new Deno.Command(cmd, {
+        args,
+        stdout: "piped",
+        stderr: "null",
+        signal: AbortSignal.timeout(120_000),
+      }).output();
+      if (code !== 0) return undefined;
+      const { rate, failed } = JSON.parse(new TextDecoder().decode(stdout));
+      if (failed !== 0) return undefined;
+      rates.push(rate);
+    }
+    return median(rates);
   } finally {
     await server.stop();
     await Deno.remove(log).catch(() => {});
@@ -339,7 +349,7 @@ async function logCost(): Promise<void> {
       connectRate.join(" ")
     },` +
       ` run-one.sh, median of 3 runs), echo with ${CHURN_TOTAL} short connections ` +
-      `(${CHURN_CONCURRENCY} at a time); median of ${LOG_ROUNDS} rotated rounds`,
+      `(${CHURN_CONCURRENCY} at a time, median of ${CHURN_RUNS} runs); median of ${LOG_ROUNDS} rotated rounds`,
   );
   const day = await rotated(
     LOG_ROUNDS,
@@ -430,8 +440,10 @@ if (import.meta.main) {
   } else if (Deno.args[0] === "--load") {
     console.log(JSON.stringify(await connections(Number(Deno.args[1]), Number(Deno.args[2]))));
   } else {
-    await daytimeRates();
-    await logCost();
-    await ntpProcessTimes();
+    // TIME_BENCH_PARTS=rates,logs,ntp (default: all three)
+    const parts = Deno.env.get("TIME_BENCH_PARTS")?.split(",") ?? ["rates", "logs", "ntp"];
+    if (parts.includes("rates")) await daytimeRates();
+    if (parts.includes("logs")) await logCost();
+    if (parts.includes("ntp")) await ntpProcessTimes();
   }
 }
