@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { echo } from "../commands/echo/mod.ts";
 import { runCli } from "../lib/cli.ts";
-import { fakeTcpServer } from "./fake_servers.ts";
-import { fakeIo } from "./helpers.ts";
+import { fakeTcpServer, fakeUdpServer } from "./fake_servers.ts";
+import { fakeIo, within } from "./helpers.ts";
 
 const cli = { commands: [echo], version: "test" };
 
@@ -81,3 +81,60 @@ Deno.test("echo client: a short reply then a close is a mismatch that was receiv
     [1, 1, 1, 0, 1],
   );
 });
+
+Deno.test("echo client: part of a reply and then silence is a short reply (exit 1), not 'no reply'", async () => {
+  const done = Promise.withResolvers<void>();
+  await using server = fakeTcpServer(async (conn) => {
+    const got = new Uint8Array(5);
+    await conn.read(got);
+    await conn.write(got.subarray(0, 4)); // "hell", then nothing more, connection open
+    await done.promise;
+  });
+  const io = fakeIo();
+  const args = ["echo", "--to", `127.0.0.1:${server.port}`, "-c", "2", "-i", "0", "-W", "300ms"];
+  const code = await runCli([...args, "-m", "hello", "--json"], io, cli);
+  done.resolve();
+  assert.equal(code, 1, io.stderrText());
+  const events = io.stdoutText().trim().split("\n").map((l) => JSON.parse(l));
+  const probe = events.find((e) => e.event === "probe");
+  assert.deepStrictEqual([probe.status, probe.bytes], ["mismatch", 4]);
+  assert.deepStrictEqual(probe.firstDiff, { offset: 4, sent: 0x6f }); // got: nothing (short)
+  const summary = events.find((e) => e.event === "summary");
+  assert.deepStrictEqual(
+    [summary.sent, summary.received, summary.mismatched, summary.lost, summary.unsent],
+    [1, 1, 1, 0, 1],
+  );
+  assert.match(io.stderrText(), /only 4 of 5 bytes came back within 300ms/);
+  assert.doesNotMatch(io.stderrText(), /no reply/);
+});
+
+for (const udp of [false, true]) {
+  Deno.test(`echo client${udp ? " --udp" : ""}: Ctrl-C during a probe stops it at once (130)`, async () => {
+    const arrived = Promise.withResolvers<void>();
+    const done = Promise.withResolvers<void>();
+    await using tcp = fakeTcpServer(async (conn) => {
+      await conn.read(new Uint8Array(64));
+      arrived.resolve(); // and never answer
+      await done.promise;
+    });
+    await using silent = fakeUdpServer(() => {
+      arrived.resolve();
+      return undefined;
+    });
+    const port = udp ? silent.port : tcp.port;
+    const io = fakeIo();
+    const args = ["echo", "--to", `127.0.0.1:${port}`, "-c", "3", "-i", "0", "-W", "60s"];
+    const running = runCli([...args, ...(udp ? ["--udp"] : []), "--json"], io, cli);
+    await arrived.promise;
+    io.signal("SIGINT");
+    const code = await within(running, "exit after Ctrl-C"); // without the fix: 60 s
+    done.resolve();
+    assert.equal(code, 130, io.stderrText());
+    const events = io.stdoutText().trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(events.filter((e) => e.event === "probe").length, 0); // neither answered nor lost
+    const summary = events.find((e) => e.event === "summary");
+    assert.deepStrictEqual([summary.sent, summary.interrupted], [0, true]);
+    assert.doesNotMatch(io.stderrText(), /within/);
+    assert.equal(io.subscribed(), 0);
+  });
+}

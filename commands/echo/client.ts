@@ -136,10 +136,54 @@ export function randomBytes(size: number): Uint8Array {
 /** How many recent UDP probes a late reply is recognised as belonging to. */
 const LATE_REPLY_WINDOW = 64;
 
-/** Something that sends one probe's payload and returns the reply, or throws. */
+/**
+ * Something that sends one probe's payload and returns the reply, or throws. A TCP reply
+ * can come back short: the server closed after part of it, or part of it came and then
+ * nothing more within the timeout (`cut`).
+ */
 interface Exchanger {
-  exchange(payload: Uint8Array, timeout: number): Promise<Uint8Array>;
+  exchange(payload: Uint8Array, timeout: number, stop: AbortSignal): Promise<Reply>;
   close(): void;
+}
+
+interface Reply {
+  bytes: Uint8Array;
+  /** Why a short reply ended. */
+  cut?: "closed" | "timeout";
+}
+
+/** The user interrupted the probe in flight: neither a reply nor a loss. */
+class Interrupted extends Error {}
+
+/**
+ * Races `work` against `timeout` and `stop`: whatever `onTimeout` gives when the time
+ * is up (it may throw), {@linkcode Interrupted} when `stop` is aborted first.
+ */
+async function bounded<T>(
+  work: Promise<T>,
+  timeout: number,
+  stop: AbortSignal,
+  onTimeout: () => T,
+): Promise<T> {
+  let cancel: (() => void) | undefined;
+  let onStop: (() => void) | undefined;
+  const ended = new Promise<T>((resolve, reject) => {
+    cancel = after(timeout, () => {
+      try {
+        resolve(onTimeout());
+      } catch (err) {
+        reject(err);
+      }
+    });
+    onStop = () => reject(new Interrupted());
+    stop.addEventListener("abort", onStop, { once: true });
+  });
+  try {
+    return await Promise.race([work, ended]);
+  } finally {
+    cancel?.();
+    stop.removeEventListener("abort", onStop!);
+  }
 }
 
 /** TCP: write the payload, read exactly as many bytes back. */
@@ -147,18 +191,15 @@ function tcpExchanger(conn: DialedConn, where: string, trace?: Tracer): Exchange
   const buf = new Uint8Array(64 * 1024);
   let closed = false;
   return {
-    async exchange(payload, timeout) {
-      let cancel: (() => void) | undefined;
+    exchange(payload, timeout, stop) {
       // A timed-out read cannot be cancelled, only abandoned by closing the connection,
       // which the caller does: a late reply would otherwise be read as the next one's.
-      const expired = new Promise<never>((_, reject) =>
-        cancel = after(timeout, () => reject(new DOMException("timeout", "TimeoutError")))
-      );
-      try {
-        return await Promise.race([roundTrip(payload), expired]);
-      } finally {
-        cancel?.();
-      }
+      const reply = { bytes: new Uint8Array(payload.length), got: 0 };
+      return bounded(roundTrip(payload, reply), timeout, stop, () => {
+        // Part of it came back: a short reply (a wrong one), not a missing one.
+        if (reply.got > 0) return { bytes: reply.bytes.slice(0, reply.got), cut: "timeout" };
+        throw new DOMException("timeout", "TimeoutError");
+      });
     },
     close() {
       if (closed) return;
@@ -181,7 +222,11 @@ function tcpExchanger(conn: DialedConn, where: string, trace?: Tracer): Exchange
     }
   }
 
-  async function roundTrip(payload: Uint8Array): Promise<Uint8Array> {
+  /** Fills `reply` as bytes come (so a timeout can see what came); resolves when full or cut. */
+  async function roundTrip(
+    payload: Uint8Array,
+    reply: { bytes: Uint8Array; got: number },
+  ): Promise<Reply> {
     // Write and read at once: a payload bigger than both socket buffers together would
     // otherwise deadlock, the server blocked writing back what we are not yet reading.
     const writing = (async () => {
@@ -193,24 +238,22 @@ function tcpExchanger(conn: DialedConn, where: string, trace?: Tracer): Exchange
       }
     })();
     writing.catch(() => {}); // awaited below; a failed write ends the read too
-    const reply = new Uint8Array(payload.length);
-    let got = 0;
-    while (got < payload.length) {
+    while (reply.got < payload.length) {
       const n = await readOrReset(
-        buf.subarray(0, Math.min(buf.length, payload.length - got)),
-        got,
+        buf.subarray(0, Math.min(buf.length, payload.length - reply.got)),
+        reply.got,
       );
       // The server closed: a short reply, or none at all (an EOF is not a 0-byte reply).
       if (n === null) {
-        if (got === 0) throw new ClosedBeforeReply("closed");
-        return reply.subarray(0, got);
+        if (reply.got === 0) throw new ClosedBeforeReply("closed");
+        return { bytes: reply.bytes.subarray(0, reply.got), cut: "closed" };
       }
       trace?.("read", where, buf.subarray(0, n));
-      reply.set(buf.subarray(0, n), got);
-      got += n;
+      reply.bytes.set(buf.subarray(0, n), reply.got);
+      reply.got += n;
     }
     await writing;
-    return reply;
+    return { bytes: reply.bytes };
   }
 }
 
@@ -265,16 +308,21 @@ export async function runProbes(plan: ProbePlan, options: ProbeOptions): Promise
         const began = performance.now();
         let probe: Probe;
         try {
-          const reply = await exchanger.exchange(payload, plan.timeout);
+          const reply = await exchanger.exchange(payload, plan.timeout, interrupted.signal);
           const rttMs = performance.now() - began;
-          const firstDiff = firstDifference(payload, reply);
+          const { bytes } = reply;
+          const firstDiff = firstDifference(payload, bytes);
           probe = firstDiff
-            ? { seq, bytes: reply.length, status: "mismatch", rttMs, firstDiff }
-            : { seq, bytes: reply.length, status: "ok", rttMs };
-          if (!plan.udp && reply.length < payload.length) {
-            closedEarly = "the server closed the connection";
+            ? { seq, bytes: bytes.length, status: "mismatch", rttMs, firstDiff }
+            : { seq, bytes: bytes.length, status: "ok", rttMs };
+          if (reply.cut === "closed") closedEarly = "the server closed the connection";
+          if (reply.cut === "timeout") {
+            closedEarly = `only ${bytes.length} of ${payload.length} bytes came back within ` +
+              `${formatDuration(plan.timeout)}; a stream cannot be resynchronised`;
           }
         } catch (err) {
+          // Ctrl-C during a probe: it is neither answered nor lost; stop here.
+          if (err instanceof Interrupted) break;
           const reason = lossReason(err);
           if (reason === undefined) {
             throw netError(err, {
@@ -325,7 +373,7 @@ async function connect(
   const where = formatNetAddr(udp.server);
   const sent: Uint8Array[] = [];
   return {
-    async exchange(payload, timeout) {
+    async exchange(payload, timeout, stop) {
       await udp.send(payload);
       trace?.("send", where, payload);
       sent.push(payload);
@@ -333,15 +381,21 @@ async function connect(
       // keeping every payload grew without bound (-c 5000 --size 65000: 400 MB).
       if (sent.length > LATE_REPLY_WINDOW) sent.shift();
       const until = performance.now() + timeout;
-      for (;;) {
-        const reply = await udp.receive(Math.max(1, until - performance.now()));
-        trace?.("recv", where, reply);
-        // A late answer to an earlier (lost) probe is not this probe's: skip it. An
-        // answer equal to this payload is this probe's (with --message, all are equal).
-        if (!firstDifference(payload, reply)) return reply;
-        const earlier = sent.slice(0, -1).some((p) => !firstDifference(p, reply));
-        if (!earlier) return reply;
-      }
+      const answer = async (): Promise<Reply> => {
+        for (;;) {
+          const reply = await udp.receive(Math.max(1, until - performance.now()));
+          trace?.("recv", where, reply);
+          // A late answer to an earlier (lost) probe is not this probe's: skip it. An
+          // answer equal to this payload is this probe's (with --message, all are equal).
+          if (!firstDifference(payload, reply)) return { bytes: reply };
+          const earlier = sent.slice(0, -1).some((p) => !firstDifference(p, reply));
+          if (!earlier) return { bytes: reply };
+        }
+      };
+      // receive() has its own deadline; this one only adds the interruption.
+      return await bounded(answer(), timeout + 1000, stop, () => {
+        throw new DOMException("timeout", "TimeoutError");
+      });
     },
     close: () => udp.close(),
   };
