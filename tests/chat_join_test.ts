@@ -1126,3 +1126,28 @@ Deno.test("chat-join: the name taken on the real server is exit 1", async () => 
     await bob.close();
   }
 });
+
+Deno.test("chat-join --send: a bad frame right after the welcome is exit 6, not a silent 0", async () => {
+  for (
+    const after of [new Uint8Array([0xff, 0xff, 0xff, 0xff]), new TextEncoder().encode("garbage\n")]
+  ) {
+    await using server = fakeServer(async (peer) => {
+      await peer.next(); // hello
+      const welcome = lengthPrefixFrame(
+        JSON.stringify({
+          type: "welcome",
+          name: "me",
+          users: ["me"],
+          limits: WELCOME_LIMITS,
+          ts: 0,
+        }),
+      );
+      await peer.conn.write(concat([welcome, after])); // one read on the client
+      await peer.next(10_000).catch(() => {}); // until the client goes
+    });
+    const io = fakeIo();
+    const args = ["chat-join", `127.0.0.1:${server.port}`, "--name", "me", "--send", "hello"];
+    assertEquals(await runCli([...args, "--timeout", "5s"], io, cli), 6, io.stderrText());
+    match(io.stderrText(), /^sockit: read tcp 127\.0\.0\.1:\d+: /m);
+  }
+});

@@ -161,7 +161,13 @@ async function runSend(
   texts: string[],
   signal: Promise<StopSignal>,
 ): Promise<number> {
-  for (const text of texts) client.send({ type: "say", text });
+  for (const text of texts) {
+    // No id: the session is over already (a bad frame right after the welcome, say);
+    // the message was not sent, so this cannot end as if every one was acknowledged.
+    if (client.send({ type: "say", text }) === undefined) {
+      unfinished(client, await client.ended, `sending ${texts.length} messages`);
+    }
+  }
   const done = await race(client, client.settled(), signal);
   if (done.kind === "ended") {
     if (client.unacknowledged > 0) {
