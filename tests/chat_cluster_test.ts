@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { ChatClient } from "./chat_serve_clients.ts";
-import { refusedPort, type RunningSockit, runSockit, startSockit } from "./helpers.ts";
+import { refusedPort, type RunningSockit, runSockit, startSockit, within } from "./helpers.ts";
 import { noRedis, startProxy, startRedis } from "./redis_helpers.ts";
 
 const ignore = noRedis();
@@ -385,6 +385,30 @@ Deno.test({
     assert.equal(code, 4, stderr);
     assert.equal(stderr.trim().split("\n").length, 1, stderr);
     assert.match(stderr, /^sockit: connect redis 127\.0\.0\.1:\d+: /);
+  },
+});
+
+Deno.test({
+  name: "cluster: a peer that accepts and never answers is exit 4 with one line, not a hang",
+  async fn() {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const conn of listener) held.push(conn); // and never a byte back
+    })();
+    try {
+      const url = `redis://127.0.0.1:${listener.addr.port}`;
+      const started = runSockit(["chat-serve", "--port", "0", "--cluster", url]);
+      // Without a deadline on the whole start, this never ended.
+      const { code, stderr } = await within(started, "chat-serve's start", 30_000);
+      assert.equal(code, 4, stderr);
+      assert.equal(stderr.trim().split("\n").length, 1, stderr);
+      assert.match(stderr, /^sockit: connect redis 127\.0\.0\.1:\d+: no answer in time/);
+    } finally {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const conn of held) conn.close();
+    }
   },
 });
 

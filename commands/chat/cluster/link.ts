@@ -14,6 +14,7 @@
 // deno-lint-ignore no-import-prefix
 import * as redis from "npm:@redis/client@6.3.1";
 import { ConnectError, ResolveError, TlsError } from "../../../lib/errors.ts";
+import { within } from "../../../lib/pause.ts";
 import { type ScriptName, SCRIPTS } from "./scripts.ts";
 import type { ClusterTarget } from "./url.ts";
 
@@ -149,6 +150,7 @@ export async function openLink(
 ): Promise<Link> {
   let started = false;
   let closing = false;
+  const connectTimeout = options.connectTimeout ?? 5000;
   const make = (): Client =>
     redis.createClient({
       url: target.url,
@@ -157,7 +159,7 @@ export async function openLink(
       // (REDIS_DEBUG_MAINTENANCE): off, so the binary needs no --allow-env for Redis.
       maintNotifications: "disabled",
       socket: {
-        connectTimeout: options.connectTimeout ?? 5000,
+        connectTimeout,
         // rediss:// turns TLS on (node:tls, verifying the host given); --ca says whom to trust.
         ...(options.ca === undefined ? {} : { ca: options.ca }),
         // At start a failure is final (exit 4 at once); later, reconnect with backoff.
@@ -227,9 +229,18 @@ export async function openLink(
   }
 
   try {
-    await commands.connect();
-    await reader.connect();
-    await loadScripts();
+    // connectTimeout covers each TCP connect only: a peer that accepts and never speaks
+    // Redis (a wrong port) would hang the handshake, and with it the start, for good.
+    const ready = await within(
+      (async () => {
+        await commands.connect();
+        await reader.connect();
+        await loadScripts();
+        return true;
+      })(),
+      connectTimeout,
+    );
+    if (!ready) throw Object.assign(new Error("start timeout"), { code: "ETIMEDOUT" });
   } catch (err) {
     closing = true;
     commands.destroy();
