@@ -342,6 +342,64 @@ Deno.test({
   },
 });
 
+/** How many nodes of room `lobby` have a heartbeat key now. */
+async function heartbeats(port: number): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    // EXISTS of each: KEYS alone would list a key expired during a pause, not yet swept.
+    const script = "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do " +
+      "n = n + redis.call('EXISTS', k) end return n";
+    const command = ["EVAL", script, "0", "sockit:chat:lobby:node:*"];
+    const resp = `*${command.length}\r\n` +
+      command.map((c) => `$${new TextEncoder().encode(c).length}\r\n${c}\r\n`).join("");
+    await conn.write(new TextEncoder().encode(resp));
+    const buf = new Uint8Array(64);
+    const n = await conn.read(buf);
+    return Number(/^:(\d+)/.exec(new TextDecoder().decode(buf.subarray(0, n ?? 0)))?.[1]);
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test({
+  name:
+    "cluster: Redis paused past the heartbeats' life: no live node is taken for dead, names held",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    // Heartbeats live 600 ms and claims 1 s, refreshed every 250 ms: a 1.2 s pause outlives both.
+    await using a = await node(redis.url, "--node-timeout", "1s");
+    await using b = await node(redis.url, "--node-timeout", "1s");
+    const alice = await ChatClient.join(a.port, "framed", "alice");
+    const bob = await ChatClient.join(b.port, "framed", "bob");
+    await alice.untilJson({ type: "join", name: "bob" });
+    Deno.kill(redis.pid, "SIGSTOP");
+    try {
+      await new Promise((r) => setTimeout(r, 1200)); // the fault itself: a 1.2 s stall
+    } finally {
+      Deno.kill(redis.pid, "SIGCONT");
+    }
+    // Both heartbeats ran out in the pause; wait until both nodes have beaten again: a
+    // reap, if any, is in the stream by then.
+    let beats = 0;
+    for (let i = 0; i < 200 && beats < 2; i++) {
+      beats = await heartbeats(redis.port);
+      if (beats < 2) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(beats, 2, "both nodes beat again after the pause");
+    await alice.sendJson({ type: "say", text: "after-a", id: "a1" });
+    await bob.sendJson({ type: "say", text: "after-b", id: "b1" });
+    await bob.until((t) => t.includes("after-a"));
+    await alice.until((t) => t.includes("after-b"));
+    for (const client of [alice, bob]) {
+      const odd = client.seen.filter((t) => /node_lost|not_joined|"leave"/.test(t));
+      assert.deepEqual(odd, [], "a pause of Redis is not a node's death");
+    }
+    await alice.close();
+    await bob.close();
+  },
+});
+
 Deno.test({
   name: "cluster: a password in the URL authenticates; a wrong one is exit 4 with one line",
   ignore,

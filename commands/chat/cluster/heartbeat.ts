@@ -3,7 +3,9 @@
  * the node's heartbeat key (which lives 60% of the timeout) and its claims (which live
  * the whole timeout), checks the room's epoch, and reaps the nodes whose heartbeat
  * expired. A node that dies is so noticed within 0.6 + 0.25 of the timeout of its last
- * beat: inside `--node-timeout`.
+ * beat: inside `--node-timeout`. A reaper that was stalled itself (its previous beat
+ * more than 1.5 periods ago) waits one beat before reaping, so a paused Redis does not
+ * make live nodes look dead.
  *
  * @module
  */
@@ -70,6 +72,7 @@ export function startHeartbeat(link: Link, options: HeartbeatOptions): Heartbeat
         options.nodeTimeout,
         crypto.randomUUID(),
         epoch,
+        Math.round(every),
       ]) as [string, string, number];
       epoch = reply[1];
       const beat: Beat = { status: reply[0] as Beat["status"], reaped: Number(reply[2]) };

@@ -63,17 +63,25 @@ return id
 `;
 
 /**
- * This node's heartbeat: refresh `node:NODE` and the expiry of its claims, check the
- * room's epoch (a Redis restarted empty has none), and reap every node whose heartbeat
- * expired: take it out of `nodes` (so only one reaper ever finds it), free its names
- * and publish a `node_lost` leave for each of its people.
+ * This node's heartbeat: refresh `node:NODE` (its value: the time of the beat) and the
+ * expiry of its claims (taking a claim that ran out again, if no one else has), check
+ * the room's epoch (a Redis restarted empty has none), and reap every node whose
+ * heartbeat expired: take it out of `nodes` (so only one reaper ever finds it), free its
+ * names and publish a `node_lost` leave for each of its people. A node reaps only when
+ * its own previous beat was at most 1.5 beat periods ago: after a stall (Redis paused,
+ * or this node), the heartbeats of nodes that lived on may have run out meanwhile, and
+ * they get a beat period to show up again before anyone takes them for dead.
  * ARGV: 3 node, 4 heartbeat ttl, 5 claim ttl, 6 a fresh epoch to set if none, 7 the
- * epoch this node knows ('' at first). Returns {status, epoch, reaped}; status is
- * `ok`, `reset` (the epoch changed) or `reaped` (others took this node for dead).
+ * epoch this node knows ('' at first), 8 the beat period (ms). Returns {status, epoch,
+ * reaped}; status is `ok`, `reset` (the epoch changed) or `reaped` (others took this
+ * node for dead).
  */
 const beat = `
 local p, node, hb, claim, fresh, known = ARGV[1], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local every = tonumber(ARGV[8])
 local status = 'ok'
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local epoch = redis.call('GET', p .. 'epoch')
 if not epoch then
   epoch = fresh
@@ -84,16 +92,19 @@ if known ~= '' and known ~= epoch then
 elseif known ~= '' and redis.call('HEXISTS', p .. 'nodes', node) == 0 then
   status = 'reaped'
 end
-redis.call('SET', p .. 'node:' .. node, '1', 'PX', hb)
+local prev = tonumber(redis.call('GET', p .. 'node:' .. node))
+local steady = prev ~= nil and now - prev <= every * 1.5
+redis.call('SET', p .. 'node:' .. node, tostring(now), 'PX', hb)
 redis.call('HSET', p .. 'nodes', node, '1')
 local members = p .. 'members:' .. node
 for _, key in ipairs(redis.call('HKEYS', members)) do
-  redis.call('PEXPIRE', p .. 'name:' .. key, claim)
+  if redis.call('PEXPIRE', p .. 'name:' .. key, claim) == 0 then
+    local info = cjson.decode(redis.call('HGET', members, key))
+    redis.call('SET', p .. 'name:' .. key, node .. '/' .. info.conn, 'NX', 'PX', claim)
+  end
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local reaped = 0
-for _, other in ipairs(redis.call('HKEYS', p .. 'nodes')) do
+for _, other in ipairs(steady and redis.call('HKEYS', p .. 'nodes') or {}) do
   if other ~= node and redis.call('EXISTS', p .. 'node:' .. other) == 0 then
     redis.call('HDEL', p .. 'nodes', other)
     local gone = redis.call('HGETALL', p .. 'members:' .. other)
