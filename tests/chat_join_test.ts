@@ -1151,3 +1151,23 @@ Deno.test("chat-join --send: a bad frame right after the welcome is exit 6, not 
     match(io.stderrText(), /^sockit: read tcp 127\.0\.0\.1:\d+: /m);
   }
 });
+
+Deno.test("chat-join: a welcome without a name or users is exit 6, not an empty join", async () => {
+  const welcomes = [
+    { type: "welcome" },
+    { type: "welcome", name: "me" },
+    { type: "welcome", name: "me", users: "me" },
+    { type: "welcome", name: 7, users: ["me"] },
+  ];
+  for (const welcome of welcomes) {
+    await using server = fakeServer(async (peer) => {
+      await peer.next(); // hello
+      peer.send(welcome as Json);
+      await peer.next(10_000).catch(() => {});
+    });
+    const io = fakeIo();
+    const args = ["chat-join", `127.0.0.1:${server.port}`, "--name", "me", "--send", "hi"];
+    assertEquals(await runCli(args, io, cli), 6, `${JSON.stringify(welcome)}: ${io.stderrText()}`);
+    match(io.stderrText(), /: a welcome without a name and users/);
+  }
+});

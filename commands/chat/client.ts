@@ -497,6 +497,15 @@ export class ChatClient {
         if (asking) return;
         if (message.type === "welcome") {
           clearTimeout(timer);
+          // Everything after builds on it (the name we go by, who is here): a welcome
+          // without them is not one.
+          if (!isWelcome(message)) {
+            return fail(
+              new ProtocolError(`join ${this.#where}: a welcome without a name and users`, {
+                hint: "is it a sockit chat-serve?",
+              }),
+            );
+          }
           this.name = message.name;
           // From here on messages go to the chat; the welcome first. This happens
           // synchronously, so history sent in the same read is not lost.
@@ -761,4 +770,11 @@ export class ChatClient {
     if (this.#awaiting.length > 0) times.push(this.#awaiting[0].sentAt);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
+}
+
+/** Whether a `welcome` has what the client needs of it: its name and who is here. */
+function isWelcome(message: ServerMessageOf<"welcome">): boolean {
+  const { name, users } = message as { name: unknown; users: unknown };
+  return typeof name === "string" && name !== "" && Array.isArray(users) &&
+    users.every((u) => typeof u === "string");
 }
