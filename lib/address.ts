@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseIpv4, parseIpv6 } from "./cidr.ts";
+import { dottedQuadProblem, parseIpv4, parseIpv6 } from "./cidr.ts";
 import { UsageError } from "./errors.ts";
 
 /** A host (name or IP literal, IPv6 without brackets) and a port. */
@@ -83,6 +83,9 @@ export function parseAddress(
   }
   if (text.includes("]") || text.includes("[")) throw bad("unbalanced brackets");
   const colons = text.split(":").length - 1;
+  // Not passed on as a host name: the system resolver would read 010 as octal 8.
+  const quad = dottedQuadProblem(colons === 1 ? text.split(":")[0] : text);
+  if (quad) throw bad(`not an IPv4 address: ${quad}`);
   if (colons === 0) return { host: text, port: defaultPort };
   if (colons > 1) {
     const split = splitTrailingPort(text);

@@ -49,12 +49,16 @@ export function parseIp(text: string): Ip | undefined {
 }
 
 /**
- * A dotted-quad IPv4 address as a number, or undefined when `text` is not one.
+ * A dotted-quad IPv4 address as a number, or undefined when `text` is not one. A part
+ * with a leading zero is not one either: `010` is 10 to some parsers and 8 (octal) to
+ * others, such as the system resolver's, so it is refused rather than guessed (as Go
+ * and Python's `ipaddress` do).
  *
  * @example
  * ```ts
  * parseIpv4("10.0.0.1"); // 167772161n
  * parseIpv4("10.0.0.256"); // undefined
+ * parseIpv4("010.0.0.1"); // undefined
  * ```
  */
 export function parseIpv4(text: string): bigint | undefined {
@@ -62,10 +66,29 @@ export function parseIpv4(text: string): bigint | undefined {
   if (parts.length !== 4) return undefined;
   let value = 0n;
   for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    if (!/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255) return undefined;
     value = (value << 8n) | BigInt(part);
   }
   return value;
+}
+
+/**
+ * Why digits and dots that look like an IPv4 address are not one, or undefined when
+ * `text` is not such a look-alike (or is a valid address).
+ *
+ * @example
+ * ```ts
+ * dottedQuadProblem("01.2.3.4"); // "a leading zero (octal or decimal?): write 1.2.3.4"
+ * dottedQuadProblem("1.2.3.400"); // "400 is over 255"
+ * dottedQuadProblem("example.org"); // undefined
+ * ```
+ */
+export function dottedQuadProblem(text: string): string | undefined {
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(text) || parseIpv4(text) !== undefined) return undefined;
+  const parts = text.split(".");
+  const big = parts.find((p) => Number(p) > 255);
+  if (big !== undefined) return `${big} is over 255`;
+  return `a leading zero (octal or decimal?): write ${parts.map(Number).join(".")}`;
 }
 
 /**
@@ -117,6 +140,8 @@ export function parseIpv6(text: string): bigint | undefined {
 export function parseCidr(text: string): Cidr {
   const [addr, bits, ...extra] = text.trim().split("/");
   const ip = parseIp(addr);
+  const quad = dottedQuadProblem(addr);
+  if (quad) throw new Error(`${JSON.stringify(text)} is not an IPv4 address: ${quad}`);
   if (!ip || extra.length > 0) {
     throw new Error(`${JSON.stringify(text)} is not an IP address or CIDR block`);
   }

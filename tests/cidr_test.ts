@@ -1,7 +1,7 @@
 /** Unit tests of the CIDR parser and the access rules built on it. */
 
 import assert from "node:assert/strict";
-import { contains, ipKey, parseCidr, parseIp } from "../lib/cidr.ts";
+import { contains, dottedQuadProblem, ipKey, parseCidr, parseIp, parseIpv4 } from "../lib/cidr.ts";
 import {
   accessRules,
   perIpCount,
@@ -90,4 +90,22 @@ Deno.test("perIpCount and sharedPerIpCount: a limit per address, mapped IPv6 the
   }
   const unlimited = perIpCount(0);
   for (let i = 0; i < 5; i++) assert.ok(unlimited.add("10.0.0.1"));
+});
+
+Deno.test("parseIpv4 refuses leading zeros; dottedQuadProblem says why", () => {
+  assert.equal(parseIpv4("0.0.0.0"), 0n);
+  assert.equal(parseIpv4("10.0.0.1"), 167772161n);
+  for (const text of ["010.0.0.1", "1.2.3.04", "127.000.000.001", "00.1.2.3"]) {
+    assert.equal(parseIpv4(text), undefined, text);
+    assert.match(dottedQuadProblem(text)!, /^a leading zero \(octal or decimal\?\): write /, text);
+  }
+  assert.equal(
+    dottedQuadProblem("127.000.000.001"),
+    "a leading zero (octal or decimal?): write 127.0.0.1",
+  );
+  assert.equal(dottedQuadProblem("1.2.3.400"), "400 is over 255");
+  for (const text of ["10.0.0.1", "example.org", "1.2.3", "::1", "1.2.3.4.5"]) {
+    assert.equal(dottedQuadProblem(text), undefined, text);
+  }
+  assert.throws(() => parseCidr("01.2.3.4/8"), /not an IPv4 address: a leading zero/);
 });

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { dottedQuadProblem } from "../cidr.ts";
+import { UsageError } from "../errors.ts";
 import { accessRules } from "./access.ts";
 import type { ServerFlagValues } from "./flags.ts";
 import type { ServerSpec } from "./spec.ts";
@@ -30,6 +32,9 @@ export type ServerSettings = Pick<
  * ```
  */
 export async function serverSettings(flags: ServerFlagValues): Promise<ServerSettings> {
+  // The system resolver would read 127.0.0.010 as octal and listen somewhere else.
+  const quad = dottedQuadProblem(flags.host);
+  if (quad) throw new UsageError(`--host "${flags.host}": not an IPv4 address: ${quad}`);
   return {
     host: flags.host,
     port: flags.port,
