@@ -63,3 +63,22 @@ export function formatRate(perSecond: number): string {
 export function counted(n: number, noun: string, plural = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : plural}`;
 }
+
+/**
+ * An amount of bytes for a summary line: exact below 1 KiB (`5 bytes`), else in the
+ * largest binary unit it reaches, to one decimal (`64KiB`, `762.4MiB`); the `--json`
+ * fields keep the exact count.
+ *
+ * @example
+ * ```ts
+ * formatAmount(5); // "5 bytes"
+ * formatAmount(65_536); // "64KiB"
+ * formatAmount(799_457_280); // "762.4MiB"
+ * ```
+ */
+export function formatAmount(bytes: number): string {
+  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    if (bytes >= size) return `${round(bytes / size, 1)}${unit}`;
+  }
+  return counted(bytes, "byte");
+}

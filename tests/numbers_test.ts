@@ -1,7 +1,7 @@
 /** Unit tests of how numbers and text are laid out for people: rounding, counts, rates, wrapping. */
 
 import assert from "node:assert/strict";
-import { counted, formatCount, formatRate, round } from "../lib/numbers.ts";
+import { counted, formatAmount, formatCount, formatRate, round } from "../lib/numbers.ts";
 import { wrap } from "../lib/wrap.ts";
 
 Deno.test("round() keeps the asked decimal places", () => {
@@ -36,4 +36,14 @@ Deno.test("counted: the noun is plural unless the count is 1", () => {
   assert.equal(counted(1, "client"), "1 client");
   assert.equal(counted(0, "client"), "0 clients");
   assert.equal(counted(2, "reply", "replies"), "2 replies");
+});
+
+Deno.test("formatAmount() is exact below 1 KiB, else one decimal of the largest unit", () => {
+  assert.equal(formatAmount(0), "0 bytes");
+  assert.equal(formatAmount(1), "1 byte");
+  assert.equal(formatAmount(1023), "1023 bytes");
+  assert.equal(formatAmount(65_536), "64KiB");
+  assert.equal(formatAmount(3 * 1024 ** 2), "3MiB");
+  assert.equal(formatAmount(799_457_280), "762.4MiB"); // was "780720KiB"
+  assert.equal(formatAmount(5 * 1024 ** 3 + 1), "5GiB");
 });

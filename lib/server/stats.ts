@@ -6,8 +6,7 @@
  */
 
 import { formatDuration } from "../duration.ts";
-import { formatBytes } from "../flags.ts";
-import { counted } from "../numbers.ts";
+import { counted, formatAmount } from "../numbers.ts";
 import type { Fields } from "../output.ts";
 
 /** What a server did, for the summary line (and merged across workers). */
@@ -108,9 +107,7 @@ export function summaryLine(
   if (stats.overPerIp) parts.push(`${stats.overPerIp} rejected over --max-conns-per-ip`);
   if (stats.denied) parts.push(`${stats.denied} denied by --allow/--deny`);
   if (stats.tlsFailed) parts.push(`${stats.tlsFailed} failed the TLS handshake`);
-  // "5 bytes in", but "64KiB in" (not "64KiB bytes in").
-  const bytes = (n: number) => /\d$/.test(formatBytes(n)) ? counted(n, "byte") : formatBytes(n);
-  parts.push(`${bytes(stats.bytesIn)} in`, `${bytes(stats.bytesOut)} out`);
+  parts.push(`${formatAmount(stats.bytesIn)} in`, `${formatAmount(stats.bytesOut)} out`);
   if (stats.datagrams) parts.push(counted(stats.datagrams, "datagram"));
   if (dropped) parts.push(`${dropped} dropped by the source guard`);
   for (const [key, value] of Object.entries(extra)) parts.push(`${key} ${value}`);
