@@ -156,25 +156,27 @@ interface Reply {
 class Interrupted extends Error {}
 
 /**
- * Races `work` against `timeout` and `stop`: whatever `onTimeout` gives when the time
- * is up (it may throw), {@linkcode Interrupted} when `stop` is aborted first.
+ * Races `work` against `stop` and, when given, a deadline: {@linkcode Interrupted} when
+ * `stop` is aborted first, whatever `deadline.onTimeout` gives when its time is up (it
+ * may throw).
  */
 async function bounded<T>(
   work: Promise<T>,
-  timeout: number,
   stop: AbortSignal,
-  onTimeout: () => T,
+  deadline?: { ms: number; onTimeout: () => T },
 ): Promise<T> {
   let cancel: (() => void) | undefined;
   let onStop: (() => void) | undefined;
   const ended = new Promise<T>((resolve, reject) => {
-    cancel = after(timeout, () => {
-      try {
-        resolve(onTimeout());
-      } catch (err) {
-        reject(err);
-      }
-    });
+    if (deadline) {
+      cancel = after(deadline.ms, () => {
+        try {
+          resolve(deadline.onTimeout());
+        } catch (err) {
+          reject(err);
+        }
+      });
+    }
     onStop = () => reject(new Interrupted());
     stop.addEventListener("abort", onStop, { once: true });
   });
@@ -195,10 +197,13 @@ function tcpExchanger(conn: DialedConn, where: string, trace?: Tracer): Exchange
       // A timed-out read cannot be cancelled, only abandoned by closing the connection,
       // which the caller does: a late reply would otherwise be read as the next one's.
       const reply = { bytes: new Uint8Array(payload.length), got: 0 };
-      return bounded(roundTrip(payload, reply), timeout, stop, () => {
-        // Part of it came back: a short reply (a wrong one), not a missing one.
-        if (reply.got > 0) return { bytes: reply.bytes.slice(0, reply.got), cut: "timeout" };
-        throw new DOMException("timeout", "TimeoutError");
+      return bounded(roundTrip(payload, reply), stop, {
+        ms: timeout,
+        onTimeout: () => {
+          // Part of it came back: a short reply (a wrong one), not a missing one.
+          if (reply.got > 0) return { bytes: reply.bytes.slice(0, reply.got), cut: "timeout" };
+          throw new DOMException("timeout", "TimeoutError");
+        },
       });
     },
     close() {
@@ -392,10 +397,8 @@ async function connect(
           if (!earlier) return { bytes: reply };
         }
       };
-      // receive() has its own deadline; this one only adds the interruption.
-      return await bounded(answer(), timeout + 1000, stop, () => {
-        throw new DOMException("timeout", "TimeoutError");
-      });
+      // receive() keeps the deadline; this adds the interruption.
+      return await bounded(answer(), stop);
     },
     close: () => udp.close(),
   };

@@ -63,7 +63,8 @@ export const timeFetch = defineCommand({
     const many = queries.length * options.count > 1;
     let asked: Asked;
     try {
-      asked = await askRounds(queries, options, { io, out, signal: interrupted.signal, trace });
+      const ctx = { io, out, signal: interrupted.signal, trace, many };
+      asked = await askRounds(queries, options, ctx);
     } finally {
       unsubscribe();
     }
@@ -104,16 +105,15 @@ interface Asked {
 
 /**
  * Asks every server, `--count` rounds `--interval` apart, reporting each answer and
- * failure as it comes. With one server and one round, a failure is thrown (it is the
- * command's error); a server that sent a kiss-o'-death is not asked again (RFC 4330 §8).
+ * failure as it comes. With one server and one round (not `many`), a failure is thrown
+ * (it is the command's error); a server that sent a kiss-o'-death is not asked again (RFC 4330 §8).
  */
 async function askRounds(
   queries: Query[],
   options: TimeFetchOptions,
-  ctx: { io: Io; out: Output; signal: AbortSignal; trace?: Tracer },
+  ctx: { io: Io; out: Output; signal: AbortSignal; trace?: Tracer; many: boolean },
 ): Promise<Asked> {
-  const { io, out, signal, trace } = ctx;
-  const many = queries.length * options.count > 1;
+  const { io, out, signal, trace, many } = ctx;
   const answers: Answer[] = [];
   const failures: SockitError[] = [];
   const kissed = new Set<Query>();
